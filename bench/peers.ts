@@ -1,0 +1,124 @@
+/**
+ * The libraries people reach for today, each driven the way its documentation shows, on the same data and edits as
+ * saveflow. Every peer rewrites the whole state on each save; none fsyncs the folder, keeps a checksum or a backup.
+ */
+import { open, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import Conf from 'conf'
+import { Low } from 'lowdb'
+import { JSONFile } from 'lowdb/node'
+import writeFileAtomic from 'write-file-atomic'
+import { createJSONStorage, persist, type StateStorage } from 'zustand/middleware'
+import { createStore } from 'zustand/vanilla'
+
+/** One persistence library under test, holding the whole state in one file. */
+export interface Peer {
+  readonly name: string
+  /** Writes the whole state and resolves when the library says it is saved. */
+  save(state: unknown): Promise<void>
+  /** Reads the state back from disk, as the library does on start-up. */
+  load(): Promise<unknown>
+}
+
+/** A factory per peer; each gets its own folder. */
+export type PeerFactory = (dir: string) => Promise<Peer>
+
+async function fsyncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** The raw reference: `JSON.stringify`, write-file-atomic (temp, fsync, rename), then a folder fsync. */
+export const rawReference: PeerFactory = async (dir) => {
+  const file = join(dir, 'project.json')
+  return {
+    name: 'raw (stringify + atomic write + folder fsync)',
+    async save(state) {
+      await writeFileAtomic(file, JSON.stringify(state), { fsync: true })
+      await fsyncFolder(dir)
+    },
+    async load() {
+      return JSON.parse(await readFile(file, 'utf8'))
+    },
+  }
+}
+
+/** conf 15 (electron-store's engine): synchronous atomic write of the whole store on every `set`. */
+export const confPeer: PeerFactory = async (dir) => {
+  const conf = new Conf<Record<string, unknown>>({ cwd: dir, configName: 'project', projectName: 'bench' })
+  return {
+    name: 'conf 15 (electron-store)',
+    async save(state) {
+      conf.store = state as Record<string, unknown>
+    },
+    async load() {
+      return new Conf<Record<string, unknown>>({ cwd: dir, configName: 'project', projectName: 'bench' })
+        .store
+    },
+  }
+}
+
+/** lowdb 7 over steno: temp file and rename, no fsync. */
+export const lowdbPeer: PeerFactory = async (dir) => {
+  const file = join(dir, 'db.json')
+  const db = new Low<unknown>(new JSONFile(file), {})
+  return {
+    name: 'lowdb 7 (steno)',
+    async save(state) {
+      db.data = state
+      await db.write()
+    },
+    async load() {
+      const fresh = new Low<unknown>(new JSONFile(file), {})
+      await fresh.read()
+      return fresh.data
+    },
+  }
+}
+
+/**
+ * zustand's `persist` over a file-backed `StateStorage`, the way Electron and local-server apps wire it: `setItem`
+ * writes the whole serialized store to one file on every state change.
+ */
+export const zustandPersistPeer: PeerFactory = async (dir) => {
+  const file = (name: string) => join(dir, `${name}.json`)
+  let lastWrite: Promise<void> = Promise.resolve()
+  const fileStorage: StateStorage = {
+    getItem: async (name) => {
+      try {
+        return await readFile(file(name), 'utf8')
+      } catch {
+        return null
+      }
+    },
+    setItem: (name, value) => {
+      lastWrite = writeFile(file(name), value)
+      return lastWrite
+    },
+    removeItem: async () => {},
+  }
+  const store = createStore<{ state: unknown }>()(
+    persist(() => ({ state: null as unknown }), {
+      name: 'project',
+      storage: createJSONStorage(() => fileStorage),
+    }),
+  )
+  return {
+    name: 'zustand persist (file StateStorage)',
+    async save(state) {
+      store.setState({ state })
+      await lastWrite
+    },
+    async load() {
+      const text = await fileStorage.getItem('project')
+      return text === null ? null : (JSON.parse(text as string) as { state: { state: unknown } }).state.state
+    },
+  }
+}
+
+/** Every peer, in the order the results table lists them. */
+export const PEERS: readonly PeerFactory[] = [rawReference, confPeer, lowdbPeer, zustandPersistPeer]
