@@ -1,6 +1,32 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin'
+import react from '@vitejs/plugin-react'
+import { playwright } from '@vitest/browser-playwright'
 import { defineConfig } from 'vitest/config'
 
-// One config, several projects: `unit` runs in Node. Browser projects (components, stories) join here as they come.
+const dirname = path.dirname(fileURLToPath(import.meta.url))
+
+// Only Debian's Chromium can run on these machines: without `executablePath` Playwright looks for a browser download
+// that cannot exist here (TOOLCHAIN.md). The flags keep it from reaching the network or needing a GPU or sandbox.
+const chromium = () =>
+  playwright({
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  })
+
+// One config, several projects: `unit` runs in Node; `react` (component tests) and `storybook` (every story's play
+// function) run in headless Chromium.
 export default defineConfig({
   test: {
     projects: [
@@ -10,6 +36,31 @@ export default defineConfig({
           include: ['tests/**/*.test.ts'],
           exclude: ['tests/reliability/**', 'node_modules/**'],
           environment: 'node',
+        },
+      },
+      {
+        plugins: [react()],
+        test: {
+          name: 'react',
+          include: ['tests/react/**/*.test.tsx'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: chromium(),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+      {
+        plugins: [storybookTest({ configDir: path.join(dirname, '.storybook') })],
+        test: {
+          name: 'storybook',
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: chromium(),
+            instances: [{ browser: 'chromium' }],
+          },
         },
       },
     ],
