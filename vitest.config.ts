@@ -25,6 +25,19 @@ const chromium = () =>
     },
   })
 
+// Pre-bundled up front: a dependency discovered in the middle of a browser run makes Vite reload the page, and a
+// test file can fail on a clean clone's first run (CI) for that reason alone.
+const browserDeps = [
+  'react',
+  'react-dom',
+  'react-dom/client',
+  'react/jsx-runtime',
+  'react/jsx-dev-runtime',
+  'sonner',
+  'xstate',
+  'zod',
+]
+
 // One config, several projects: `unit` runs in Node; `react` (component tests) and `storybook` (every story's play
 // function) run in headless Chromium.
 export default defineConfig({
@@ -40,9 +53,18 @@ export default defineConfig({
       },
       {
         plugins: [react()],
+        optimizeDeps: {
+          include: [
+            ...browserDeps,
+            '@testing-library/react',
+            '@testing-library/user-event',
+            '@testing-library/jest-dom/vitest',
+          ],
+        },
         test: {
           name: 'react',
           include: ['tests/react/**/*.test.tsx'],
+          setupFiles: ['tests/react/setup.ts'],
           browser: {
             enabled: true,
             headless: true,
@@ -53,6 +75,7 @@ export default defineConfig({
       },
       {
         plugins: [storybookTest({ configDir: path.join(dirname, '.storybook') })],
+        optimizeDeps: { include: browserDeps },
         test: {
           name: 'storybook',
           browser: {

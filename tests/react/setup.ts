@@ -1,0 +1,8 @@
+import '@testing-library/jest-dom/vitest'
+import { cleanup } from '@testing-library/react'
+import { afterEach } from 'vitest'
+
+// Vitest runs without globals here, so Testing Library cannot register its own cleanup: unmount after every test.
+afterEach(() => {
+  cleanup()
+})
