@@ -1,7 +1,25 @@
-import type { AnyActorRef } from 'xstate'
-import type { PersistenceConfigInput } from './config'
-import type { SaveflowErrorData } from './errors'
-import type { AggregateStatus, DocumentKind, DocumentStatus, SaveEvent } from './status'
+import { type AnyActorRef, createActor } from 'xstate'
+import { saveCoordinatorMachine } from '../../machines/saveCoordinatorMachine'
+import { saveMachine } from '../../machines/saveMachine'
+import { type PersistenceConfig, type PersistenceConfigInput, resolvePersistenceConfig } from './config'
+import { SaveflowError, type SaveflowErrorData } from './errors'
+import { createSaveActors } from './save-actors'
+import { flushAndWait } from './save-outcomes'
+import {
+  selectAggregateStatus,
+  selectDocumentActor,
+  selectKeys,
+  selectMetrics,
+  selectSaveActorStatus,
+} from './save-selectors'
+import {
+  type AggregateStatus,
+  type DocumentKind,
+  type DocumentStatus,
+  FLUSH_PRIORITY,
+  KIND_PRIORITY,
+  type SaveEvent,
+} from './status'
 
 /**
  * The timer source of the actors, the same shape as xstate's clock (`SimulatedClock` fits). Machines never call
@@ -90,8 +108,11 @@ export interface SaveMetric {
 export interface SaveCoordinator {
   /** Starts saving a document. Registering a key twice is an error. */
   register(key: string, options: RegisterOptions): void
-  /** Flushes the document, then stops its actor. */
-  unregister(key: string): Promise<SaveOutcome>
+  /**
+   * Flushes the document, then stops its actor (also when the flush failed or timed out: the outcome says so).
+   * `deadlineMs` bounds the flush, as in {@link SaveCoordinator.flush}.
+   */
+  unregister(key: string, options?: { deadlineMs?: number }): Promise<SaveOutcome>
   /** The document was read from disk at `revision`; saving may begin (edits made meanwhile are saved next). */
   markLoaded(key: string, options?: { revision?: number }): void
   /** Records new data for a document; returns the new pending revision. */
@@ -127,4 +148,135 @@ export interface SaveCoordinator {
   readonly actor: AnyActorRef
   /** Stops every actor; pending timers are cancelled. Call `flushAll` first to save. */
   stop(): void
+}
+
+/** Timers of the host, used when no clock is given. Wrapped so the ids stay opaque to the actors. */
+const hostClock: Clock = {
+  setTimeout: (fn, timeout) => setTimeout(fn, timeout),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+}
+
+/** A `SimulatedClock` knows the time; using it by default keeps `now` and the timers in agreement. */
+function nowOf(clock: Clock): () => number {
+  const withNow = clock as Clock & { now?: () => number }
+  return typeof withNow.now === 'function' ? () => (withNow.now as () => number)() : Date.now
+}
+
+/** Workspace settings with one document's overrides on top; nested groups merge field by field. */
+function mergeConfig(base: PersistenceConfigInput, override: PersistenceConfigInput = {}): PersistenceConfig {
+  return resolvePersistenceConfig({
+    ...base,
+    ...override,
+    retry: { ...base.retry, ...override.retry },
+    validation: { ...base.validation, ...override.validation },
+  })
+}
+
+/**
+ * Creates the coordinator actor and the typed object that drives it. Nothing outside sends raw events: every
+ * command here maps to one event of the coordinator or of a document's save actor.
+ */
+export function createSaveCoordinator(options: SaveCoordinatorOptions): SaveCoordinator {
+  const base = options.config ?? {}
+  const workspace = resolvePersistenceConfig(base)
+  const clock = options.clock ?? hostClock
+  const configs = new Map<string, PersistenceConfig>()
+  const actors = createSaveActors({
+    write: options.write,
+    validate: options.validate,
+    shouldValidate: (key) => configs.get(key)?.validation.enabled ?? workspace.validation.enabled,
+    now: options.now ?? nowOf(clock),
+    random: options.random ?? Math.random,
+  })
+  const machine = saveCoordinatorMachine.provide({ actors: { save: saveMachine.provide({ actors }) } })
+  const actor = createActor(machine, {
+    clock,
+    input: { maxConcurrentWrites: workspace.maxConcurrentWrites, flushPriority: FLUSH_PRIORITY },
+  })
+  actor.start()
+
+  const documentActor = (key: string) => {
+    const ref = selectDocumentActor(actor.getSnapshot(), key)
+    if (ref === undefined) {
+      throw new SaveflowError('not-found', {
+        message: `No document "${key}" is registered.`,
+        details: { key },
+      })
+    }
+    return ref
+  }
+  const flush = (key: string, flushOptions: { deadlineMs?: number } = {}) => {
+    const ref = documentActor(key)
+    return flushAndWait([[key, ref]], () => ref.send({ type: 'save.flush' }), clock, flushOptions.deadlineMs)
+  }
+
+  return {
+    actor,
+    register(key, { kind, loaded = true, config }) {
+      if (selectDocumentActor(actor.getSnapshot(), key) !== undefined) {
+        throw new SaveflowError('invalid-id', {
+          message: `Document "${key}" is already registered.`,
+          details: { key },
+        })
+      }
+      const resolved = mergeConfig(base, config)
+      configs.set(key, resolved)
+      const settings = {
+        autoSave: resolved.autoSave,
+        debounceMs: resolved.saveDebounce,
+        maxWaitMs: resolved.maxWait,
+        retry: resolved.retry,
+      }
+      actor.send({
+        type: 'doc.register',
+        key,
+        input: { kind, priority: KIND_PRIORITY[kind], settings, loaded },
+      })
+    },
+    async unregister(key, unregisterOptions = {}) {
+      const [result] = await flush(key, unregisterOptions)
+      actor.send({ type: 'doc.unregister', key })
+      configs.delete(key)
+      return result as SaveOutcome
+    },
+    markLoaded(key, loadOptions = {}) {
+      const { revision } = loadOptions
+      documentActor(key).send(
+        revision === undefined ? { type: 'doc.loaded' } : { type: 'doc.loaded', revision },
+      )
+    },
+    change(key, data) {
+      const ref = documentActor(key)
+      ref.send({ type: 'doc.changed', data })
+      return ref.getSnapshot().context.pendingRevision
+    },
+    async flush(key, flushOptions) {
+      const [result] = await flush(key, flushOptions)
+      return result as SaveOutcome
+    },
+    flushAll(flushOptions = {}) {
+      const docs = Object.entries(actor.getSnapshot().context.docs).map(
+        ([key, doc]) => [key, doc.ref] as const,
+      )
+      return flushAndWait(docs, () => actor.send({ type: 'save.flushAll' }), clock, flushOptions.deadlineMs)
+    },
+    retry: (key) => documentActor(key).send({ type: 'save.retry' }),
+    pause: () => actor.send({ type: 'writes.pause' }),
+    resume: () => actor.send({ type: 'writes.resume' }),
+    setReadOnly: (reason) => actor.send({ type: 'workspace.readOnly', reason }),
+    status: (key) => selectSaveActorStatus(documentActor(key).getSnapshot()),
+    aggregate: () => selectAggregateStatus(actor.getSnapshot()),
+    keys: () => selectKeys(actor.getSnapshot()),
+    metrics: (key) => selectMetrics(actor.getSnapshot(), key),
+    // The save actors report every change to the coordinator, so its snapshots alone tell of every status change.
+    subscribe(listener) {
+      const subscription = actor.subscribe(() => listener())
+      return () => subscription.unsubscribe()
+    },
+    on(type, handler) {
+      const subscription = actor.on(type, handler as (event: SaveEvent) => void)
+      return () => subscription.unsubscribe()
+    },
+    stop: () => actor.stop(),
+  }
 }
