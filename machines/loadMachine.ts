@@ -201,8 +201,6 @@ export interface LoadContext {
   migratedFrom: number | null
   /** The backup being tried. */
   candidate: BackupInfo | null
-  /** The candidate was picked by the user: a rejection returns to `needsUser` instead of trying the next one. */
-  pickedByUser: boolean
   /** What was wrong with the primary; kept across `load.retry` so the report still tells what happened. */
   problem: SaveflowErrorData | null
   quarantinedTo: string | null
@@ -370,7 +368,6 @@ export const loadMachine = setup({
     isFutureVersion: ({ event }) => failureCode(event) === 'future-version',
     isNewerVersion: ({ context }) => context.document!.schemaVersion > context.targetVersion,
     isOlderVersion: ({ context }) => context.document!.schemaVersion < context.targetVersion,
-    pickedByUser: ({ context }) => context.pickedByUser,
     hasUntriedBackup: ({ context }) => context.nextBackup < context.backups.length,
     // Nothing was ever there: no file, no backups, no earlier problem in this session.
     isFirstRun: ({ context }) => context.problem?.code === 'not-found' && context.backups.length === 0,
@@ -408,14 +405,10 @@ export const loadMachine = setup({
     takeNextBackup: assign(({ context }) => ({
       candidate: context.backups[context.nextBackup]!,
       nextBackup: context.nextBackup + 1,
-      pickedByUser: false,
     })),
     pickBackup: assign(({ context, event }) => {
       assertEvent(event, 'load.useBackup')
-      return {
-        candidate: context.backups.find((backup) => backup.id === event.backupId)!,
-        pickedByUser: true,
-      }
+      return { candidate: context.backups.find((backup) => backup.id === event.backupId)! }
     }),
     rejectCandidate: assign({
       triedBackups: ({ context, event }) => [
@@ -433,12 +426,11 @@ export const loadMachine = setup({
         },
       ],
     }),
-    awaitUser: assign({ needsUser: true, pickedByUser: false, candidate: null }),
+    awaitUser: assign({ needsUser: true, candidate: null }),
     resetForRetry: assign({
       document: null,
       migratedFrom: null,
       candidate: null,
-      pickedByUser: false,
       backups: [],
       nextBackup: 0,
       triedBackups: [],
@@ -503,7 +495,6 @@ export const loadMachine = setup({
     document: null,
     migratedFrom: null,
     candidate: null,
-    pickedByUser: false,
     problem: null,
     quarantinedTo: null,
     backups: [],
@@ -570,7 +561,8 @@ export const loadMachine = setup({
         },
         choosing: {
           always: [
-            { guard: 'pickedByUser', target: '#load.needsUser' },
+            // Also where a backup the user picked comes back when it is rejected: needsUser is only entered once
+            // every listed backup was tried, so nothing is left to try automatically and the user is asked again.
             { guard: 'hasUntriedBackup', target: 'loadingBackup', actions: 'takeNextBackup' },
             { guard: 'isFirstRun', target: '#load.ready', actions: 'acceptFirstRun' },
             { target: '#load.needsUser' },

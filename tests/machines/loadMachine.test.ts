@@ -170,6 +170,16 @@ describe('loadMachine', () => {
     ])
   })
 
+  it('breaks a tie of backup times by the higher revision', async () => {
+    const older = { id: 'r4', savedAt: 5000, revision: 4 }
+    const newer = { id: 'r5', savedAt: 5000, revision: 5 }
+    const fake = fakeSteps({ listBackups: async () => [older, newer], loadBackup: async () => ok(doc(5)) })
+    const snapshot = await settled(start(fake.steps))
+
+    expect(snapshot.output?.recovery?.restoredFrom).toEqual(newer)
+    expect(snapshot.context.backups).toEqual([newer, older])
+  })
+
   it('asks the user when the primary is corrupt and there are no backups', async () => {
     const fake = fakeSteps({ loadPrimary: async () => fail('invalid-data') })
     const snapshot = await settled(start(fake.steps))
