@@ -42,6 +42,11 @@ export interface LoadedDocument {
   schemaVersion: number
   /** Clock time (ms) of the save that wrote it, when the envelope records it. */
   savedAt: number | null
+  /**
+   * The file's schema version when the step already migrated the data in memory (and reports `schemaVersion` as the
+   * current one). The machine then skips its own migration and reports this in {@link LoadResult.migratedFrom}.
+   */
+  migratedFrom?: number
 }
 
 /**
@@ -377,9 +382,9 @@ export const loadMachine = setup({
     },
   },
   actions: {
-    storeDocument: assign({
-      document: ({ event }) => outputOf<{ document: LoadedDocument }>(event).document,
-      migratedFrom: null,
+    storeDocument: assign(({ event }) => {
+      const { document } = outputOf<{ document: LoadedDocument }>(event)
+      return { document, migratedFrom: document.migratedFrom ?? null }
     }),
     storeMigrated: assign(({ context, event }) => ({
       migratedFrom: context.document!.schemaVersion,

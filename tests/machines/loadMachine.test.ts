@@ -340,6 +340,18 @@ describe('loadMachine', () => {
       })
     })
 
+    it('reports a migration the load step already did and does not migrate again', async () => {
+      const fake = fakeSteps({ loadPrimary: async () => ok({ ...doc(4), migratedFrom: 1 }) })
+      const snapshot = await settled(start(fake.steps))
+
+      expect(snapshot.output).toMatchObject({
+        data: { revision: 4 },
+        schemaVersion: VERSION,
+        migratedFrom: 1,
+      })
+      expect(fake.names()).toEqual(['loadPrimary'])
+    })
+
     it('treats data that cannot be migrated as damaged: quarantined, then backups', async () => {
       const fake = fakeSteps({
         loadPrimary: async () => ok(doc(4, 1)),
