@@ -1,0 +1,386 @@
+import { type BackupInfo, listBackups, pruneBackups, resolveBackup, takeBackup } from './backups'
+import { isCacheExpired, pruneCache } from './cache'
+import { type PersistenceConfig, type PersistenceConfigInput, resolvePersistenceConfig } from './config'
+import {
+  type CheckHooks,
+  checkSnapshot,
+  invalidData,
+  type LoadResult,
+  type LoadSuccess,
+  readDocumentFile,
+} from './document-reader'
+import { type DataOf, DOCUMENTS, type DocumentDefinition, type DocumentDefinitions } from './documents'
+import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
+import { documentPath, parseDocumentKey } from './paths'
+import { listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
+import type { ValidateFn, WriteFn, WriteResult } from './save-coordinator'
+import type { LinkMethod, StorageBackend } from './storage'
+
+/**
+ * The document repository: saves, loads, backs up, restores and quarantines documents through a
+ * {@link StorageBackend}. It knows nothing of machines; the save coordinator calls {@link Repository.writeFn} and
+ * {@link Repository.validateFn}, the load machine calls the building blocks (`load`, `quarantine`, `listBackups`,
+ * `readBackup`, `restoreBackup`) in the order its chart decides.
+ *
+ * No method throws anything but a `SaveflowError`; loads never throw at all and return a typed result.
+ */
+
+/** What the repository reports besides results: for logs, toasts and the recovery report. */
+export type RepositoryEvent =
+  | {
+      type: 'backup.created'
+      key: string
+      backup: BackupInfo
+      method: LinkMethod
+      /** `interval`: before a save; `migration`: before an old file is migrated; `restore`: the file a restore replaced. */
+      reason: 'interval' | 'migration' | 'restore' | 'manual'
+    }
+  | { type: 'backup.pruned'; key: string; removed: BackupInfo[] }
+  /** A backup was due but the current file did not verify, so none was taken (a bad file is quarantined instead). */
+  | { type: 'backup.skipped'; key: string; code: SaveflowErrorCode }
+  /** Taking a backup failed; the save went on, because the user's newest data matters more than an old copy. */
+  | { type: 'backup.failed'; key: string; error: SaveflowError }
+  | { type: 'quarantined'; key: string; result: QuarantineResult }
+  | { type: 'migrated'; key: string; from: number; to: number }
+  | { type: 'cache.dropped'; key: string; path: string; reason: 'expired' | 'evicted' | SaveflowErrorCode }
+
+/** Options of {@link createRepository}. */
+export interface RepositoryOptions {
+  storage: StorageBackend
+  /** `backupEnabled`, `backupCount`, `backupInterval` and `validation.enabled` apply here. @default the defaults */
+  config?: PersistenceConfigInput
+  /** Current time in ms (file times, backup interval, cache TTL). @default Date.now */
+  now?: () => number
+  /** Replaces built-in definitions (a test's version-2 schema, a bigger size limit). */
+  definitions?: Partial<DocumentDefinitions>
+  /** Largest total size of the `cache/` folder, in bytes. @default 64 MiB */
+  cacheMaxTotalBytes?: number
+  /** Receives {@link RepositoryEvent}s. Must not throw. */
+  onEvent?: (event: RepositoryEvent) => void
+}
+
+/** The repository API. Keys are `project`, `settings`, `conversation/<id>`, `cache/<name>`. */
+export interface Repository {
+  readonly storage: StorageBackend
+  readonly config: PersistenceConfig
+  /** The definition behind a key; throws `invalid-id`. */
+  definitionFor(key: string): DocumentDefinition
+  /** The workspace-relative file of a key; throws `invalid-id`. */
+  pathOf(key: string): string
+  /** Parses data with the key's schema; returns the parsed data or throws `invalid-data` listing the issues. */
+  validate<K extends string>(key: K, data: unknown): DataOf<K>
+  /**
+   * Reads and verifies the primary file: `not-found`, `too-large`, `corrupt`, `future-version` (with the envelope,
+   * and the key then refuses saves), `invalid-data`, or the data. An older file is backed up, then migrated in
+   * memory. A cache document that fails any check, or expired, is removed and reported `not-found`.
+   */
+  load<K extends string>(key: K): Promise<LoadResult<DataOf<K>>>
+  /**
+   * Validates (unless this exact object came from {@link Repository.validate}), backs up the file being replaced
+   * when one is due, and writes durably. Resolves with the bytes written once the write is durable.
+   */
+  save(key: string, data: unknown, revision: number, signal?: AbortSignal): Promise<WriteResult>
+  /** {@link Repository.validate} as the coordinator's `ValidateFn`. */
+  readonly validateFn: ValidateFn
+  /** {@link Repository.save} as the coordinator's `WriteFn`. */
+  readonly writeFn: WriteFn
+  /** Moves the primary file of `key` into quarantine. */
+  quarantine(key: string, reason: string): Promise<QuarantineResult>
+  /** Moves one backup of `key` into quarantine (a backup that failed to verify). */
+  quarantineBackup(key: string, backup: BackupInfo | string, reason: string): Promise<QuarantineResult>
+  /** The backups of `key`, newest first (none for caches). */
+  listBackups(key: string): Promise<BackupInfo[]>
+  /** Reads and verifies one backup, migrating it in memory if older; the backup file is never changed. */
+  readBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadResult<DataOf<K>>>
+  /**
+   * Puts a verified backup in place of the primary file. The file it replaces is kept as a backup (or moved to
+   * quarantine if it does not verify), so a restore can be undone. Throws the backup's load error if it does not
+   * verify; nothing is changed then.
+   */
+  restoreBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadSuccess<DataOf<K>>>
+  /** Takes a backup of the primary now, ignoring the interval; `null` when there is no file. Throws if it does not verify. */
+  backupNow(key: string): Promise<BackupInfo | null>
+  /** Every quarantined file. */
+  listQuarantine(): Promise<string[]>
+  /** Removes temp files left by a crash; call once when the workspace opens, before any save. */
+  removeTempFiles(): Promise<string[]>
+}
+
+/** Creates a repository over a storage backend. */
+export function createRepository(options: RepositoryOptions): Repository {
+  const { storage } = options
+  const config = resolvePersistenceConfig(options.config)
+  const now = options.now ?? Date.now
+  const definitions: DocumentDefinitions = { ...DOCUMENTS, ...options.definitions }
+  const cacheMaxTotalBytes = options.cacheMaxTotalBytes ?? 64 * 1024 * 1024
+  const emit = options.onEvent ?? (() => {})
+  /** Objects returned by `validate`: saving them again skips a second parse of the same (possibly 20 MB) data. */
+  const validated = new WeakSet<object>()
+  /** Newest backup time per key, read from the folder once and then kept. */
+  const lastBackupAt = new Map<string, number>()
+  /** Keys whose file is from a future version: saving would destroy data this version cannot read. */
+  const readOnly = new Map<string, SaveflowError>()
+
+  const definitionFor = (key: string): DocumentDefinition => definitions[parseDocumentKey(key).kind]
+
+  function validate<K extends string>(key: K, data: unknown): DataOf<K> {
+    const parsed = definitionFor(key).schema.safeParse(data)
+    if (!parsed.success) throw invalidData(parsed.error)
+    if (typeof parsed.data === 'object' && parsed.data !== null) validated.add(parsed.data)
+    return parsed.data as DataOf<K>
+  }
+
+  const keepsBackups = (definition: DocumentDefinition): boolean => definition.backup.enabled
+
+  async function backup(
+    key: string,
+    path: string,
+    revision: number,
+    reason: 'interval' | 'migration' | 'restore' | 'manual',
+  ): Promise<BackupInfo> {
+    const at = now()
+    const taken = await takeBackup(storage, key, path, revision, at)
+    lastBackupAt.set(key, at)
+    emit({ type: 'backup.created', key, backup: taken.backup, method: taken.method, reason })
+    // A migration or restore backup survives even with backupCount 0: it is the only way back.
+    const keep = reason === 'interval' ? config.backupCount : Math.max(config.backupCount, 1)
+    const removed = await wrapIo(pruneBackups(storage, key, keep))
+    if (removed.length > 0) emit({ type: 'backup.pruned', key, removed })
+    return taken.backup
+  }
+
+  async function backupDue(key: string, definition: DocumentDefinition): Promise<boolean> {
+    if (!keepsBackups(definition) || !config.backupEnabled || config.backupCount <= 0) return false
+    let last = lastBackupAt.get(key)
+    if (last === undefined) {
+      last = (await listBackups(storage, key))[0]?.takenAt ?? Number.NEGATIVE_INFINITY
+      lastBackupAt.set(key, last)
+    }
+    const elapsed = now() - last
+    // A clock that went back would otherwise stop backups until it caught up again.
+    return elapsed >= config.backupInterval || elapsed < 0
+  }
+
+  /** Backs up the file about to be replaced, if it verifies. Errors are reported, never thrown: the save goes on. */
+  async function backupBeforeReplace(
+    key: string,
+    definition: DocumentDefinition,
+    path: string,
+  ): Promise<void> {
+    try {
+      if (!(await backupDue(key, definition))) return
+      const current = await readDocumentFile(storage, definition, path)
+      if (current.ok) {
+        await backup(key, path, current.snapshot.revision, 'interval')
+        return
+      }
+      const code = current.error.code
+      if (code === 'not-found') return
+      emit({ type: 'backup.skipped', key, code })
+      // A damaged file is about to be overwritten: keep it in quarantine instead (durability rule 5).
+      if (code === 'corrupt') await quarantine(key, String(current.error.details?.reason ?? 'corrupt'))
+    } catch (error) {
+      emit({ type: 'backup.failed', key, error: toSaveflowError(error) })
+    }
+  }
+
+  async function save(
+    key: string,
+    data: unknown,
+    revision: number,
+    signal?: AbortSignal,
+  ): Promise<WriteResult> {
+    const definition = definitionFor(key)
+    const path = documentPath(key)
+    const blocked = readOnly.get(key)
+    if (blocked !== undefined) throw blocked
+    throwIfAborted(signal)
+    const checked =
+      config.validation.enabled && !(typeof data === 'object' && data !== null && validated.has(data))
+        ? validate(key, data)
+        : data
+    await backupBeforeReplace(key, definition, path)
+    throwIfAborted(signal)
+    const bytes = definition.codec.encode({
+      kind: definition.kind,
+      schemaVersion: definition.schemaVersion,
+      revision,
+      savedAt: new Date(now()).toISOString(),
+      data: checked,
+    })
+    // Never write a file this code would refuse to read back.
+    if (bytes.length > definition.maxBytes) {
+      throw new SaveflowError('too-large', {
+        message: `The document is ${bytes.length} bytes; at most ${definition.maxBytes} are written.`,
+        details: { key, size: bytes.length, maxBytes: definition.maxBytes },
+      })
+    }
+    try {
+      await storage.writeAtomic(path, bytes, signal === undefined ? {} : { signal })
+    } catch (error) {
+      throw toSaveflowError(error)
+    }
+    if (definition.kind === 'cache') await evictCache(key, definition, path)
+    return { bytes: bytes.length }
+  }
+
+  async function evictCache(key: string, definition: DocumentDefinition, keep: string): Promise<void> {
+    try {
+      const ttlMs = definition.ttlMs ?? Number.POSITIVE_INFINITY
+      const removed = await pruneCache(storage, {
+        maxTotalBytes: cacheMaxTotalBytes,
+        ttlMs,
+        now: now(),
+        keep,
+      })
+      for (const file of removed) emit({ type: 'cache.dropped', key, path: file.path, reason: file.reason })
+    } catch (error) {
+      // The save itself is durable; a failed eviction only leaves the folder larger until the next one.
+      emit({ type: 'backup.failed', key, error: toSaveflowError(error) })
+    }
+  }
+
+  async function load<K extends string>(key: K): Promise<LoadResult<DataOf<K>>> {
+    let definition: DocumentDefinition
+    let path: string
+    try {
+      definition = definitionFor(key)
+      path = documentPath(key)
+    } catch (error) {
+      return { ok: false, error: toSaveflowError(error), path: '' }
+    }
+    const hooks: CheckHooks = {
+      beforeMigrate: async (snapshot) => {
+        if (keepsBackups(definition)) await backup(key, path, snapshot.revision, 'migration')
+        emit({ type: 'migrated', key, from: snapshot.schemaVersion, to: definition.schemaVersion })
+      },
+    }
+    const file = await readDocumentFile(storage, definition, path)
+    const result = file.ok ? await checkSnapshot(definition, file, path, hooks) : file
+    if (definition.kind === 'cache')
+      return (await settleCache(key, definition, result)) as LoadResult<DataOf<K>>
+    if (!result.ok && result.error.code === 'future-version') readOnly.set(key, result.error)
+    if (result.ok) readOnly.delete(key)
+    return result as LoadResult<DataOf<K>>
+  }
+
+  /** A cache that failed a check or expired is removed and reads as `not-found`; I/O errors pass through. */
+  async function settleCache(
+    key: string,
+    definition: DocumentDefinition,
+    result: LoadResult,
+  ): Promise<LoadResult> {
+    let reason: SaveflowErrorCode | 'expired' | null = null
+    if (!result.ok) {
+      const droppable = ['corrupt', 'invalid-data', 'future-version', 'too-large'] as const
+      if (droppable.includes(result.error.code as (typeof droppable)[number])) reason = result.error.code
+    } else if (isCacheExpired(result.savedAt, definition.ttlMs ?? Number.POSITIVE_INFINITY, now())) {
+      reason = 'expired'
+    }
+    if (reason === null) return result
+    try {
+      await storage.remove(result.path)
+    } catch (error) {
+      return { ok: false, error: toSaveflowError(error), path: result.path }
+    }
+    emit({ type: 'cache.dropped', key, path: result.path, reason })
+    const error = new SaveflowError('not-found', {
+      message: `The cache was dropped (${reason}).`,
+      details: { path: result.path, dropped: reason },
+    })
+    return { ok: false, error, path: result.path }
+  }
+
+  async function quarantine(key: string, reason: string): Promise<QuarantineResult> {
+    const result = await moveToQuarantine(storage, documentPath(key), reason, now())
+    emit({ type: 'quarantined', key, result })
+    return result
+  }
+
+  async function quarantineBackup(key: string, which: BackupInfo | string, reason: string) {
+    const info = resolveBackup(key, which)
+    const result = await moveToQuarantine(storage, info.path, reason, now())
+    emit({ type: 'quarantined', key, result })
+    return result
+  }
+
+  async function readBackup<K extends string>(key: K, which: BackupInfo | string) {
+    let info: BackupInfo
+    let definition: DocumentDefinition
+    try {
+      info = resolveBackup(key, which)
+      definition = definitionFor(key)
+    } catch (error) {
+      return { ok: false, error: toSaveflowError(error), path: '' } as LoadResult<DataOf<K>>
+    }
+    const file = await readDocumentFile(storage, definition, info.path)
+    return (file.ok ? await checkSnapshot(definition, file, info.path) : file) as LoadResult<DataOf<K>>
+  }
+
+  async function restoreBackup<K extends string>(key: K, which: BackupInfo | string) {
+    const definition = definitionFor(key)
+    const path = documentPath(key)
+    const info = resolveBackup(key, which)
+    const file = await readDocumentFile(storage, definition, info.path)
+    const restored = file.ok ? await checkSnapshot(definition, file, info.path) : file
+    if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
+    const current = await readDocumentFile(storage, definition, path)
+    if (current.ok) await backup(key, path, current.snapshot.revision, 'restore')
+    else if (UNREADABLE_FILE.has(current.error.code)) await quarantine(key, `replaced-${current.error.code}`)
+    // Any other failure (permission, busy, I/O) means the current file's state is unknown: change nothing.
+    else if (current.error.code !== 'not-found') throw current.error
+    try {
+      await storage.writeAtomic(path, file.bytes)
+    } catch (error) {
+      throw toSaveflowError(error)
+    }
+    readOnly.delete(key)
+    return { ...restored, path } as LoadSuccess<DataOf<K>>
+  }
+
+  async function backupNow(key: string): Promise<BackupInfo | null> {
+    const definition = definitionFor(key)
+    const path = documentPath(key)
+    const current = await readDocumentFile(storage, definition, path)
+    if (!current.ok) {
+      if (current.error.code === 'not-found') return null
+      throw current.error
+    }
+    return backup(key, path, current.snapshot.revision, 'manual')
+  }
+
+  return {
+    storage,
+    config,
+    definitionFor,
+    pathOf: documentPath,
+    validate,
+    load,
+    save,
+    validateFn: ({ key, data }) => validate(key, data),
+    writeFn: ({ key, data, revision, signal }) => save(key, data, revision, signal),
+    quarantine,
+    quarantineBackup,
+    listBackups: async (key) => (keepsBackups(definitionFor(key)) ? wrapIo(listBackups(storage, key)) : []),
+    readBackup,
+    restoreBackup,
+    backupNow: (key) => wrapIo(backupNow(key)),
+    listQuarantine: () => wrapIo(listQuarantine(storage)),
+    removeTempFiles: () => wrapIo(storage.removeTempFiles()),
+  }
+}
+
+/** Codes of a file that exists but cannot be kept as a verified backup: quarantined before a restore replaces it. */
+const UNREADABLE_FILE: ReadonlySet<SaveflowErrorCode> = new Set(['corrupt', 'too-large', 'future-version'])
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new SaveflowError('aborted', { cause: signal.reason })
+}
+
+async function wrapIo<T>(promise: Promise<T>): Promise<T> {
+  try {
+    return await promise
+  } catch (error) {
+    throw toSaveflowError(error)
+  }
+}
