@@ -24,6 +24,10 @@ async function acquire(options: Parameters<typeof acquireWorkspaceLock>[1] = {})
   return lock
 }
 
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
 const lockPath = () => join(dir, '.saveflow', 'lock')
 
 async function readHolder(): Promise<LockHolder> {
@@ -157,6 +161,25 @@ describe('acquireWorkspaceLock', () => {
     expect(fresh.holder).toBeNull()
     expect(fresh.mode === 'read-only' && fresh.error.code).toBe('locked')
     expect(old.mode).toBe('write')
+  })
+
+  it('lets exactly one of many concurrent openers in one process take over a stale lock, round after round', async () => {
+    const dead = await deadPid()
+    for (let round = 0; round < 20; round++) {
+      await writeHolder({ host: hostname(), pid: dead, token: `stale-${round}` })
+
+      // Staggered by a few event-loop turns each, so that one opener's look falls between another's steps.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          turns((i * (round + 1)) % 7).then(() => acquireWorkspaceLock(dir)),
+        ),
+      )
+
+      const writers = answers.filter((answer) => answer.mode === 'write')
+      expect(writers, `round ${round}`).toHaveLength(1)
+      expect((await readHolder()).token).toBe(writers[0]?.holder.token)
+      for (const answer of answers) if (answer.mode === 'write') await answer.release()
+    }
   })
 
   describe('with real processes', () => {
