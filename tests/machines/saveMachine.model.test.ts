@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
+  type AnyActorRef,
   type AnyStateMachine,
   type AnyTransitionDefinition,
   createActor,
@@ -193,7 +194,7 @@ const realTaken = new Set<string>()
 /** Walks one path on the model and on the real actor, comparing them after every move. */
 async function runOnRealActor(path: ModelPath) {
   const real = realActor(path.input, (event) => {
-    if (event.type === '@xstate.microstep' && event.actorRef.id === `save:${KEY}`) {
+    if (event.type === '@xstate.microstep' && (event.actorRef as AnyActorRef).id === `save:${KEY}`) {
       for (const t of event._transitions) realTaken.add(transitionKey(t))
     }
   })

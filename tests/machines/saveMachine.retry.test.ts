@@ -6,7 +6,7 @@ import type { SaveWriteInput, SaveWriteOutput } from '../../src/core/save-protoc
 import type { SaveEvent } from '../../src/core/status'
 import { createTestCoordinator, TestClock } from './harness'
 
-const retry = { maxAttempts: 3, delay: 100, maxDelay: 1000 }
+const retry = { maxAttempts: 3, delay: 100, maxDelay: 1000, backoff: true }
 const config = { saveDebounce: 300, maxWait: 1000, retry }
 
 function setup(options: Parameters<typeof createTestCoordinator>[0] = { config }) {

@@ -94,7 +94,7 @@ export const saveModel = setup({
   actions: {
     edit: assign({ dirty: true, newer: true }),
     flushLater: assign({ flush: ({ context }) => context.flush || context.newer }),
-    failed,
+    failed: assign({ failures: ({ context }) => Math.min(context.failures + 1, context.maxAttempts) }),
     freshBudget: assign({ failures: 0 }),
     /** Only the revision written is saved: an edit made meanwhile keeps the document dirty. */
     saved: assign({ dirty: ({ context }) => context.newer, failures: 0 }),
