@@ -42,7 +42,8 @@ export function quarantinePathFor(path: string, reason: string, at: number, n = 
   const stem = dot > 0 ? name.slice(0, dot) : name
   const ext = dot > 0 ? name.slice(dot) : ''
   const suffix = `${formatStamp(at)}-${quarantineReasonSlug(reason)}${n > 0 ? `-${n}` : ''}`
-  return joinPath(joinPath(QUARANTINE_DIR, dir), `${stem}.${suffix}${ext}`)
+  const folder = dir === '' ? QUARANTINE_DIR : joinPath(QUARANTINE_DIR, dir)
+  return joinPath(folder, `${stem}.${suffix}${ext}`)
 }
 
 /**

@@ -176,6 +176,7 @@ export function createRepository(options: RepositoryOptions): Repository {
       }
       const code = current.error.code
       if (code === 'not-found') return
+      if (!UNREADABLE_FILE.has(code)) throw current.error
       emit({ type: 'backup.skipped', key, code })
       // A damaged file is about to be overwritten: keep it in quarantine instead (durability rule 5).
       if (code === 'corrupt') await quarantine(key, String(current.error.details?.reason ?? 'corrupt'))
