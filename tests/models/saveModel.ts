@@ -67,11 +67,6 @@ export const SAVE_MODEL_EVENTS: SaveModelEvent[] = [
   'unlock',
 ].map((type) => ({ type }) as SaveModelEvent)
 
-const failed = assign({
-  failures: ({ context }: { context: SaveModelContext }) =>
-    Math.min(context.failures + 1, context.maxAttempts),
-})
-
 /** The save actor as the user sees it, without time, data or actors. */
 export const saveModel = setup({
   types: {
