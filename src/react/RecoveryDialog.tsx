@@ -75,6 +75,7 @@ export function RecoveryDialog({
 }: RecoveryDialogProps) {
   const ref = useRef<HTMLDialogElement>(null)
   const heading = useRef<HTMLHeadingElement>(null)
+  const closeButton = useRef<HTMLButtonElement>(null)
   const titleId = useId()
   const descriptionId = useId()
   const now = useNow(30_000)
@@ -98,6 +99,11 @@ export function RecoveryDialog({
       dialog.close()
     }
   }, [open])
+
+  // The Restore button disappears once it did its work; focus must not fall out of the dialog with it.
+  useEffect(() => {
+    if (outcome.status === 'restored') closeButton.current?.focus()
+  }, [outcome.status])
 
   const select = (id: string) => {
     setSelected(id)
@@ -258,7 +264,7 @@ export function RecoveryDialog({
           </button>
         )}
         {closable && (
-          <button type="button" style={buttonStyle} onClick={close}>
+          <button type="button" ref={closeButton} style={buttonStyle} onClick={close}>
             {outcome.status === 'none' && report.restoredFrom !== undefined
               ? RECOVERY_TEXT.keep
               : RECOVERY_TEXT.close}

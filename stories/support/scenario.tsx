@@ -28,6 +28,8 @@ export interface ScenarioDocument {
   label?: string
   /** Text it starts with (already on disk). @default '' */
   text?: string
+  /** False while it has not been read yet (recovery stories): nothing is written until `markLoaded`. @default true */
+  loaded?: boolean
 }
 
 /** Options of {@link createScenario}. */
@@ -36,7 +38,8 @@ export interface ScenarioOptions extends ScriptedDiskOptions {
   config?: PersistenceConfigInput
   /** Rejects a document whose text is empty (the validation story). @default accepts everything */
   rejectEmpty?: boolean
-  backups?: BackupsAdapter
+  /** Backups for the provider; built on the scenario's clock. */
+  backups?: (clock: StoryClock) => BackupsAdapter
 }
 
 /**
@@ -61,7 +64,7 @@ export interface Scenario {
 }
 
 /** Simulated time starts at a round, recognisable moment rather than at 0 (which reads like "never"). */
-const START = Date.UTC(2025, 0, 6, 9, 0, 0)
+export const START = Date.UTC(2025, 0, 6, 9, 0, 0)
 
 /** Rejects empty text, as a document schema with a required field would. */
 const rejectEmptyText: ValidateFn = ({ data }) => {
@@ -84,7 +87,9 @@ export function createScenario(options: ScenarioOptions): Scenario {
     ...(options.config === undefined ? {} : { config: options.config }),
     ...(options.rejectEmpty === true ? { validate: rejectEmptyText } : {}),
   })
-  for (const doc of options.documents) coordinator.register(doc.key, { kind: doc.kind })
+  for (const doc of options.documents) {
+    coordinator.register(doc.key, { kind: doc.kind, loaded: doc.loaded ?? true })
+  }
   const labels = new Map(options.documents.map((doc) => [doc.key, doc.label ?? doc.key]))
   const scenario: Scenario = {
     clock,
@@ -92,7 +97,7 @@ export function createScenario(options: ScenarioOptions): Scenario {
     disk,
     coordinator,
     documents: options.documents,
-    backups: options.backups,
+    backups: options.backups?.(clock),
     advance: (ms) => clock.advance(ms),
     async advanceUntil(done, { stepMs = 100, limitMs = 120_000 } = {}) {
       const deadline = clock.now() + limitMs

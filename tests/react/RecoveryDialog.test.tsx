@@ -86,6 +86,8 @@ describe('RecoveryDialog', () => {
     await within(dialog).findByText(/Restored the backup from 2 h ago\. .*so you can undo this\./)
     expect(backups.restore).toHaveBeenCalledWith('project', 'b2')
     expect(onRestored).toHaveBeenCalledWith('b2', { undoId: 'b4' })
+    // The Restore button is gone; focus went to Close rather than out of the dialog.
+    await waitFor(() => expect(within(dialog).getByRole('button', { name: 'Close' })).toHaveFocus())
   })
 
   it('closes on Escape when the document was restored', async () => {
