@@ -69,6 +69,32 @@ export async function moveToQuarantine(
   }
 }
 
+/**
+ * Puts a copy of `path` in quarantine (a hard link, else a durable copy) and leaves the file where it is. For a
+ * file about to be replaced anyway (a restore): no crash can then leave the document without any file.
+ */
+export async function copyToQuarantine(
+  storage: StorageBackend,
+  path: string,
+  reason: string,
+  at: number,
+): Promise<QuarantineResult> {
+  try {
+    for (let n = 0; n < 100; n++) {
+      const to = quarantinePathFor(path, reason, at, n)
+      try {
+        await storage.linkOrCopy(path, to)
+        return { from: path, to, reason: quarantineReasonSlug(reason) }
+      } catch (error) {
+        if ((error as { code?: unknown } | null)?.code !== 'EEXIST') throw error
+      }
+    }
+    throw Object.assign(new Error(`No free quarantine name for ${path}.`), { code: 'EEXIST' })
+  } catch (error) {
+    throw toSaveflowError(error)
+  }
+}
+
 /** Every file in quarantine (workspace-relative paths), for a recovery report or the CLI. */
 export async function listQuarantine(storage: StorageBackend): Promise<string[]> {
   const found: string[] = []

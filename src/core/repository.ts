@@ -12,7 +12,7 @@ import {
 import { type DataOf, DOCUMENTS, type DocumentDefinition, type DocumentDefinitions } from './documents'
 import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
 import { documentPath, parseDocumentKey } from './paths'
-import { listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
+import { copyToQuarantine, listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
 import type { ValidateFn, WriteFn, WriteResult } from './save-coordinator'
 import type { LinkMethod, StorageBackend } from './storage'
 
@@ -93,9 +93,10 @@ export interface Repository {
   /** Reads and verifies one backup, migrating it in memory if older; the backup file is never changed. */
   readBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadResult<DataOf<K>>>
   /**
-   * Puts a verified backup in place of the primary file. The file it replaces is kept as a backup (or moved to
-   * quarantine if it does not verify), so a restore can be undone. Throws the backup's load error if it does not
-   * verify; nothing is changed then.
+   * Puts a verified backup in place of the primary file, atomically. The file it replaces is kept as a backup when
+   * it verifies (so the restore can be undone), else a copy goes to quarantine. Call it on a damaged primary
+   * without quarantining that first: the primary is then never missing, whatever moment a crash picks. Throws the
+   * backup's load error if it does not verify, or the current file's read error; nothing is changed then.
    */
   restoreBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadSuccess<DataOf<K>>>
   /** Takes a backup of the primary now, ignoring the interval; `null` when there is no file. Throws if it does not verify. */
@@ -132,6 +133,7 @@ export function createRepository(options: RepositoryOptions): Repository {
 
   const keepsBackups = (definition: DocumentDefinition): boolean => definition.backup.enabled
 
+  /** Takes a backup of the file at `path` (which the caller verified). Pruning is separate: see {@link prune}. */
   async function backup(
     key: string,
     path: string,
@@ -142,11 +144,14 @@ export function createRepository(options: RepositoryOptions): Repository {
     const taken = await takeBackup(storage, key, path, revision, at)
     lastBackupAt.set(key, at)
     emit({ type: 'backup.created', key, backup: taken.backup, method: taken.method, reason })
-    // A migration or restore backup survives even with backupCount 0: it is the only way back.
-    const keep = reason === 'interval' ? config.backupCount : Math.max(config.backupCount, 1)
+    return taken.backup
+  }
+
+  /** Keeps the newest `backupCount` backups; at least one after a migration or restore, the only way back. */
+  async function prune(key: string, atLeastOne: boolean): Promise<void> {
+    const keep = atLeastOne ? Math.max(config.backupCount, 1) : config.backupCount
     const removed = await wrapIo(pruneBackups(storage, key, keep))
     if (removed.length > 0) emit({ type: 'backup.pruned', key, removed })
-    return taken.backup
   }
 
   async function backupDue(key: string, definition: DocumentDefinition): Promise<boolean> {
@@ -172,6 +177,7 @@ export function createRepository(options: RepositoryOptions): Repository {
       const current = await readDocumentFile(storage, definition, path)
       if (current.ok) {
         await backup(key, path, current.snapshot.revision, 'interval')
+        await prune(key, false)
         return
       }
       const code = current.error.code
@@ -252,7 +258,10 @@ export function createRepository(options: RepositoryOptions): Repository {
     }
     const hooks: CheckHooks = {
       beforeMigrate: async (snapshot) => {
-        if (keepsBackups(definition)) await backup(key, path, snapshot.revision, 'migration')
+        if (keepsBackups(definition)) {
+          await backup(key, path, snapshot.revision, 'migration')
+          await prune(key, true)
+        }
         emit({ type: 'migrated', key, from: snapshot.schemaVersion, to: definition.schemaVersion })
       },
     }
@@ -325,17 +334,30 @@ export function createRepository(options: RepositoryOptions): Repository {
     const file = await readDocumentFile(storage, definition, info.path)
     const restored = file.ok ? await checkSnapshot(definition, file, info.path) : file
     if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
+    // Scenario A: the current file verifies; it becomes a backup, so the restore can be undone.
+    // Scenario B: it is damaged (or from a future version); a copy goes to quarantine and the file is then
+    // replaced, so no crash in between leaves the document without a file.
+    // Scenario C: it cannot be read right now (permission, busy, I/O); its state is unknown, so nothing changes.
     const current = await readDocumentFile(storage, definition, path)
-    if (current.ok) await backup(key, path, current.snapshot.revision, 'restore')
-    else if (UNREADABLE_FILE.has(current.error.code)) await quarantine(key, `replaced-${current.error.code}`)
-    // Any other failure (permission, busy, I/O) means the current file's state is unknown: change nothing.
-    else if (current.error.code !== 'not-found') throw current.error
+    const currentValid = current.ok ? await checkSnapshot(definition, current, path) : current
+    if (current.ok && currentValid.ok) {
+      await backup(key, path, current.snapshot.revision, 'restore')
+    } else if (!currentValid.ok && currentValid.error.code !== 'not-found') {
+      const code = currentValid.error.code
+      if (!UNREADABLE_FILE.has(code) && code !== 'invalid-data') throw currentValid.error
+      const result = await copyToQuarantine(storage, path, `replaced-${code}`, now())
+      emit({ type: 'quarantined', key, result })
+    }
     try {
       await storage.writeAtomic(path, file.bytes)
     } catch (error) {
       throw toSaveflowError(error)
     }
     readOnly.delete(key)
+    // Pruned only now: before the write, the oldest backup may be the very one being restored.
+    await prune(key, true).catch((error: unknown) =>
+      emit({ type: 'backup.failed', key, error: toSaveflowError(error) }),
+    )
     return { ...restored, path } as LoadSuccess<DataOf<K>>
   }
 
@@ -347,7 +369,9 @@ export function createRepository(options: RepositoryOptions): Repository {
       if (current.error.code === 'not-found') return null
       throw current.error
     }
-    return backup(key, path, current.snapshot.revision, 'manual')
+    const taken = await backup(key, path, current.snapshot.revision, 'manual')
+    await prune(key, true)
+    return taken
   }
 
   return {

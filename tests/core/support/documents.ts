@@ -58,8 +58,9 @@ export type Recovery =
 
 /**
  * The recovery sequence of DESIGN.md "Loading and recovery", from the repository's building blocks: load the
- * primary; if it is damaged, quarantine it and try the backups newest first (quarantining each bad one), restoring
- * the first good one. Only `corrupt` and `invalid-data` are recovered from; other errors end here.
+ * primary; if it is damaged, try the backups newest first (quarantining each bad one) and restore the first good
+ * one (the restore keeps the damaged primary in quarantine); if none is good, move the primary to quarantine. Only
+ * `corrupt` and `invalid-data` are recovered from; other errors end here.
  */
 export async function recoverDocument(repo: Repository, key: string): Promise<Recovery> {
   const quarantined: string[] = []
@@ -67,11 +68,12 @@ export async function recoverDocument(repo: Repository, key: string): Promise<Re
   if (primary.ok) return { outcome: 'loaded', data: primary.data, revision: primary.revision }
   const code = primary.error.code
   if (code !== 'corrupt' && code !== 'invalid-data') return { outcome: 'failed', code, quarantined }
-  quarantined.push((await repo.quarantine(key, String(primary.error.details?.reason ?? code))).to)
   for (const backup of await repo.listBackups(key)) {
     const candidate = await repo.readBackup(key, backup)
     if (candidate.ok) {
+      const before = new Set(await repo.listQuarantine())
       const restored = await repo.restoreBackup(key, backup)
+      quarantined.push(...(await repo.listQuarantine()).filter((path) => !before.has(path)))
       return {
         outcome: 'restored',
         data: restored.data,
@@ -82,5 +84,6 @@ export async function recoverDocument(repo: Repository, key: string): Promise<Re
     }
     quarantined.push((await repo.quarantineBackup(key, backup, candidate.error.code)).to)
   }
+  quarantined.push((await repo.quarantine(key, String(primary.error.details?.reason ?? code))).to)
   return { outcome: 'needs-user', code, quarantined }
 }
