@@ -327,10 +327,16 @@ function readOnly(holder: LockHolder | null): ReadOnlyLock {
     holder === null
       ? new SaveflowError('locked')
       : new SaveflowError('locked', {
-          message: `Another process (pid ${holder.pid} on ${holder.host}, since ${new Date(holder.startedAt).toISOString()}) is using this workspace.`,
+          message: `Another process (pid ${holder.pid} on ${holder.host}, since ${isoTime(holder.startedAt)}) is using this workspace.`,
           details: { holder: { ...holder } },
         })
   return { mode: 'read-only', error, holder }
+}
+
+// The lock file may hold anything a process wrote; a time out of range must not turn the answer into a throw.
+function isoTime(ms: number): string {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString()
 }
 
 function codeOf(error: unknown): string | undefined {

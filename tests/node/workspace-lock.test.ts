@@ -148,6 +148,14 @@ describe('acquireWorkspaceLock', () => {
     expect(files).toEqual(['lock'])
   })
 
+  it('names the holder even when its start time is out of range', async () => {
+    await writeHolder({ host: 'elsewhere', startedAt: 1e300 })
+
+    const lock = await acquire()
+
+    expect(lock.mode === 'read-only' && lock.error.message).toContain('since 1e+300')
+  })
+
   it('judges an unreadable lock by its age: fresh means held, old means a crashed writer', async () => {
     await writeHolder({})
     await writeFile(lockPath(), '{"pid": 12')
