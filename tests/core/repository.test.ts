@@ -102,6 +102,15 @@ describe('repository: load outcomes', () => {
     expect(result.ok || result.error.code).toBe('not-found')
   })
 
+  it('says so when a missing file has backups, so a loader does not start empty', async () => {
+    const { repo, storage } = setup({ config: { backupInterval: 0 } })
+    await repo.save('project', sampleProject(1), 1)
+    await repo.save('project', sampleProject(1), 2)
+    await storage.remove('project.json')
+    const result = await repo.load('project')
+    expect(result.ok || result.error).toMatchObject({ code: 'not-found', details: { backups: 1 } })
+  })
+
   it('refuses a file over the size limit without reading it', async () => {
     const inner = createMemoryStorage({ files: { 'settings.json': fileOf('settings', sampleSettings(), 2) } })
     const storage = createFaultyStorage(inner)

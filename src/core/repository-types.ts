@@ -1,0 +1,92 @@
+import type { BackupInfo } from './backups'
+import type { PersistenceConfig, PersistenceConfigInput } from './config'
+import type { LoadResult, LoadSuccess } from './document-reader'
+import type { DataOf, DocumentDefinition, DocumentDefinitions } from './documents'
+import type { SaveflowError, SaveflowErrorCode } from './errors'
+import type { QuarantineResult } from './quarantine'
+import type { ValidateFn, WriteFn, WriteResult } from './save-coordinator'
+import type { LinkMethod, StorageBackend } from './storage'
+
+/** The types of the repository API; `createRepository` in `repository.ts` implements them. */
+
+/** What the repository reports besides results: for logs, toasts and the recovery report. */
+export type RepositoryEvent =
+  | {
+      type: 'backup.created'
+      key: string
+      backup: BackupInfo
+      method: LinkMethod
+      /** `interval`: before a save; `migration`: before an old file is migrated; `restore`: the file a restore replaced. */
+      reason: 'interval' | 'migration' | 'restore' | 'manual'
+    }
+  | { type: 'backup.pruned'; key: string; removed: BackupInfo[] }
+  /** A backup was due but the current file did not verify, so none was taken (a bad file is quarantined instead). */
+  | { type: 'backup.skipped'; key: string; code: SaveflowErrorCode }
+  /** Taking a backup failed; the save went on, because the user's newest data matters more than an old copy. */
+  | { type: 'backup.failed'; key: string; error: SaveflowError }
+  | { type: 'quarantined'; key: string; result: QuarantineResult }
+  | { type: 'migrated'; key: string; from: number; to: number }
+  | { type: 'cache.dropped'; key: string; path: string; reason: 'expired' | 'evicted' | SaveflowErrorCode }
+
+/** Options of `createRepository`. */
+export interface RepositoryOptions {
+  storage: StorageBackend
+  /** `backupEnabled`, `backupCount`, `backupInterval` and `validation.enabled` apply here. @default the defaults */
+  config?: PersistenceConfigInput
+  /** Current time in ms (file times, backup interval, cache TTL). @default Date.now */
+  now?: () => number
+  /** Replaces built-in definitions (a test's version-2 schema, a bigger size limit). */
+  definitions?: Partial<DocumentDefinitions>
+  /** Largest total size of the `cache/` folder, in bytes. @default 64 MiB */
+  cacheMaxTotalBytes?: number
+  /** Receives {@link RepositoryEvent}s. Must not throw. */
+  onEvent?: (event: RepositoryEvent) => void
+}
+
+/** The repository API. Keys are `project`, `settings`, `conversation/<id>`, `cache/<name>`. */
+export interface Repository {
+  readonly storage: StorageBackend
+  readonly config: PersistenceConfig
+  /** The definition behind a key; throws `invalid-id`. */
+  definitionFor(key: string): DocumentDefinition
+  /** The workspace-relative file of a key; throws `invalid-id`. */
+  pathOf(key: string): string
+  /** Parses data with the key's schema; returns the parsed data or throws `invalid-data` listing the issues. */
+  validate<K extends string>(key: K, data: unknown): DataOf<K>
+  /**
+   * Reads and verifies the primary file: `not-found`, `too-large`, `corrupt`, `future-version` (with the envelope,
+   * and the key then refuses saves), `invalid-data`, or the data. An older file is backed up, then migrated in
+   * memory. A cache document that fails any check, or expired, is removed and reported `not-found`.
+   */
+  load<K extends string>(key: K): Promise<LoadResult<DataOf<K>>>
+  /**
+   * Validates (unless this exact object came from {@link Repository.validate}), backs up the file being replaced
+   * when one is due, and writes durably. Resolves with the bytes written once the write is durable.
+   */
+  save(key: string, data: unknown, revision: number, signal?: AbortSignal): Promise<WriteResult>
+  /** {@link Repository.validate} as the coordinator's `ValidateFn`. */
+  readonly validateFn: ValidateFn
+  /** {@link Repository.save} as the coordinator's `WriteFn`. */
+  readonly writeFn: WriteFn
+  /** Moves the primary file of `key` into quarantine. */
+  quarantine(key: string, reason: string): Promise<QuarantineResult>
+  /** Moves one backup of `key` into quarantine (a backup that failed to verify). */
+  quarantineBackup(key: string, backup: BackupInfo | string, reason: string): Promise<QuarantineResult>
+  /** The backups of `key`, newest first (none for caches). */
+  listBackups(key: string): Promise<BackupInfo[]>
+  /** Reads and verifies one backup, migrating it in memory if older; the backup file is never changed. */
+  readBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadResult<DataOf<K>>>
+  /**
+   * Puts a verified backup in place of the primary file, atomically. The file it replaces is kept as a backup when
+   * it verifies (so the restore can be undone), else a copy goes to quarantine. Call it on a damaged primary
+   * without quarantining that first: the primary is then never missing, whatever moment a crash picks. Throws the
+   * backup's load error if it does not verify, or the current file's read error; nothing is changed then.
+   */
+  restoreBackup<K extends string>(key: K, backup: BackupInfo | string): Promise<LoadSuccess<DataOf<K>>>
+  /** Takes a backup of the primary now, ignoring the interval; `null` when there is no file. Throws if it does not verify. */
+  backupNow(key: string): Promise<BackupInfo | null>
+  /** Every quarantined file. */
+  listQuarantine(): Promise<string[]>
+  /** Removes temp files left by a crash; call once when the workspace opens, before any save. */
+  removeTempFiles(): Promise<string[]>
+}
