@@ -57,7 +57,9 @@ export interface LoadedDocument {
  *   (damaged: quarantined), `future-version` (written by a newer app and not even decodable: opened read-only),
  *   anything else (could not read: never quarantined).
  *
- * A step may also reject with a `SaveflowError`; that counts the same as `{ ok: false, error }`.
+ * A step may also reject with a `SaveflowError`; that counts the same as `{ ok: false, error }`. A newer file whose
+ * envelope verified (the repository's `future-version` failure with its snapshot) is best returned as `{ ok: true }`
+ * with its own `schemaVersion`: the user then sees its data, read-only.
  */
 export type LoadOutcome = { ok: true; document: LoadedDocument } | { ok: false; error: SaveflowErrorData }
 
