@@ -153,6 +153,8 @@ export function createFsStorage(root: string, options: FsStorageOptions = {}): S
           } finally {
             await handle.close()
           }
+          // The last moment to give up: after this hook write-file-atomic fsyncs and renames.
+          opts.signal?.throwIfAborted()
         },
       })
       await fsyncDir(parentDir(path))
