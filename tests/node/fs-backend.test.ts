@@ -128,7 +128,7 @@ describe('createFsStorage', () => {
   it('discards the temp file when the fsync fails, and the next write starts from a new one', async () => {
     const storage = createFsStorage(root)
     await storage.writeAtomic('doc.json', 'old')
-    const fsync = vi.spyOn(fsSync, 'fsync').mockImplementationOnce(((fd: number, cb: (e: Error) => void) => {
+    const fsync = vi.spyOn(fsSync, 'fsync').mockImplementationOnce(((_fd: number, cb: (e: Error) => void) => {
       cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }))
     }) as typeof fsSync.fsync)
     const error = await errorOf(storage.writeAtomic('doc.json', 'new'))
