@@ -3,7 +3,7 @@ import { useSyncExternalStore } from 'react'
 import { expect, userEvent, waitFor, within } from 'storybook/test'
 import { SaveflowError } from '../src/core/errors'
 import { SaveStatusBadge, useDocumentStatus, useSaveStatus } from '../src/react/index'
-import { DocumentRow, type Scenario, ScenarioFrame } from './support/scenario'
+import { ClearFaultButton, DocumentRow, type Scenario, ScenarioFrame, storyButton } from './support/scenario'
 import {
   badgeLabel,
   diskWrites,
@@ -130,23 +130,6 @@ export const SlowDisk: Story = {
   },
 }
 
-/** A button the disk-full story offers, as a person would free space. */
-function FreeSpaceButton({ scenario }: { scenario: Scenario }) {
-  useSyncExternalStore(
-    (listener) => scenario.disk.subscribe(listener),
-    () => scenario.disk.version,
-  )
-  return (
-    <button
-      type="button"
-      disabled={scenario.disk.stuck === null}
-      onClick={() => scenario.disk.setStuck(null)}
-    >
-      Free some space on the disk
-    </button>
-  )
-}
-
 /** ENOSPC: retried slowly, never given up on, with the hint; saving resumes by itself once space is freed. */
 export const DiskFullRetrying: Story = {
   loaders: [
@@ -160,7 +143,7 @@ export const DiskFullRetrying: Story = {
     return (
       <ScenarioFrame scenario={scenario}>
         <DocumentRow scenario={scenario} docKey="project" />
-        <FreeSpaceButton scenario={scenario} />
+        <ClearFaultButton scenario={scenario}>Free some space on the disk</ClearFaultButton>
       </ScenarioFrame>
     )
   },
@@ -189,23 +172,6 @@ export const DiskFullRetrying: Story = {
   },
 }
 
-/** A button the permission story offers, as a person would fix the folder. */
-function FixPermissionsButton({ scenario }: { scenario: Scenario }) {
-  useSyncExternalStore(
-    (listener) => scenario.disk.subscribe(listener),
-    () => scenario.disk.version,
-  )
-  return (
-    <button
-      type="button"
-      disabled={scenario.disk.stuck === null}
-      onClick={() => scenario.disk.setStuck(null)}
-    >
-      Fix the folder permissions
-    </button>
-  )
-}
-
 /** EACCES: waiting will not help, so it fails at once with the hint; Retry tries again on the user's word. */
 export const PermissionDenied: Story = {
   loaders: [
@@ -219,7 +185,7 @@ export const PermissionDenied: Story = {
     return (
       <ScenarioFrame scenario={scenario}>
         <DocumentRow scenario={scenario} docKey="project" />
-        <FixPermissionsButton scenario={scenario} />
+        <ClearFaultButton scenario={scenario}>Fix the folder permissions</ClearFaultButton>
       </ScenarioFrame>
     )
   },
@@ -352,6 +318,7 @@ export const ManyDocuments: Story = {
       <ScenarioFrame scenario={scenario}>
         <button
           type="button"
+          style={storyButton}
           onClick={() => {
             for (const doc of conversations) scenario.edit(doc.key, `New message in ${doc.label}`)
           }}

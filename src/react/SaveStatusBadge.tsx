@@ -5,6 +5,7 @@ import { sameError } from './equality'
 import { useNow, useSaveflowSelector } from './hooks'
 import { useSaveCoordinator } from './SaveflowProvider'
 import {
+  badgeBlockRadius,
   badgeLineStyle,
   badgeProblemStyle,
   badgeStyle,
@@ -123,7 +124,12 @@ export function SaveStatusBadge({ documentKey, className, style }: SaveStatusBad
     <div
       className={className}
       data-status={view.status}
-      style={{ ...badgeStyle, borderColor: STATUS_COLOR[view.status], ...style }}
+      style={{
+        ...badgeStyle,
+        borderColor: STATUS_COLOR[view.status],
+        ...(text.problem === null ? {} : { borderRadius: badgeBlockRadius }),
+        ...style,
+      }}
     >
       <span style={badgeLineStyle}>
         <span aria-hidden="true" style={dotStyle(view.status)} />

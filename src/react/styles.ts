@@ -15,10 +15,12 @@ export const STATUS_COLOR: Readonly<Record<SaveStatus, string>> = {
   readOnly: 'var(--saveflow-badge-readonly, #6d28d9)',
 }
 
-/** The badge's box. */
+/** The badge's box: a pill while it is one line, a rounded box when it shows a problem under the label. */
 export const badgeStyle: CSSProperties = {
   display: 'inline-flex',
   flexDirection: 'column',
+  // Compact even inside a flex column, which would stretch it to the full width.
+  alignSelf: 'flex-start',
   gap: 'var(--saveflow-badge-gap, 4px)',
   padding: 'var(--saveflow-badge-padding, 4px 10px)',
   borderRadius: 'var(--saveflow-badge-radius, 999px)',
@@ -28,6 +30,9 @@ export const badgeStyle: CSSProperties = {
   font: 'var(--saveflow-badge-font, 500 13px/1.4 system-ui, sans-serif)',
   maxWidth: 'var(--saveflow-badge-max-width, 28rem)',
 }
+
+/** Radius of a badge that shows a problem: a pill would clip multi-line text at its ends. */
+export const badgeBlockRadius = 'var(--saveflow-badge-block-radius, 10px)'
 
 /** The first line: dot and label. */
 export const badgeLineStyle: CSSProperties = { display: 'inline-flex', alignItems: 'center', gap: '6px' }

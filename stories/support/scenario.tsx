@@ -136,6 +136,16 @@ const toolbarStyle: CSSProperties = {
   background: '#f3f4f6',
   borderRadius: '8px',
 }
+/** A story's own action button (the frame is a flex column, which would stretch it). */
+export const storyButton: CSSProperties = {
+  alignSelf: 'flex-start',
+  padding: '4px 12px',
+  border: '1px solid #6b7280',
+  borderRadius: '6px',
+  background: '#fff',
+  font: 'inherit',
+  cursor: 'pointer',
+}
 const smallButton: CSSProperties = {
   padding: '2px 8px',
   border: '1px solid #9ca3af',
@@ -176,6 +186,25 @@ function TimeBar({ scenario }: { scenario: Scenario }) {
         {clock.running ? 'Pause' : 'Run in real time'}
       </button>
     </div>
+  )
+}
+
+/** Clears the disk's standing fault, as a person would (free space, fix permissions); disabled once cleared. */
+export function ClearFaultButton({ scenario, children }: { scenario: Scenario; children: ReactNode }) {
+  const { disk } = scenario
+  useSyncExternalStore(
+    (listener) => disk.subscribe(listener),
+    () => disk.version,
+  )
+  return (
+    <button
+      type="button"
+      style={storyButton}
+      disabled={disk.stuck === null}
+      onClick={() => disk.setStuck(null)}
+    >
+      {children}
+    </button>
   )
 }
 
@@ -230,7 +259,7 @@ const faultLabel: Readonly<Record<DiskFault, string>> = {
 
 /** What the pretend disk did, write by write: the play functions check it, and so can people. */
 export function DiskLog({ scenario, last = 8 }: { scenario: Scenario; last?: number }) {
-  const { disk, clock } = scenario
+  const { disk } = scenario
   useSyncExternalStore(
     (listener) => disk.subscribe(listener),
     () => disk.version,
@@ -255,7 +284,7 @@ export function DiskLog({ scenario, last = 8 }: { scenario: Scenario; last?: num
             >
               {write.key} revision {write.revision} at {((write.startedAt - START) / 1000).toFixed(1)} s:{' '}
               {write.result === null
-                ? `writing (${((clock.now() - write.startedAt) / 1000).toFixed(1)} s so far)`
+                ? 'writing…'
                 : write.result === 'ok'
                   ? 'saved'
                   : write.result === 'aborted'
