@@ -54,9 +54,11 @@ export interface Repository {
   /** Parses data with the key's schema; returns the parsed data or throws `invalid-data` listing the issues. */
   validate<K extends string>(key: K, data: unknown): DataOf<K>
   /**
-   * Reads and verifies the primary file: `not-found`, `too-large`, `corrupt`, `future-version` (with the envelope,
-   * and the key then refuses saves), `invalid-data`, or the data. An older file is backed up, then migrated in
-   * memory. A cache document that fails any check, or expired, is removed and reported `not-found`.
+   * Reads and verifies the primary file: `not-found` (with `details.backups` when backups exist), `too-large`,
+   * `corrupt`, `future-version` (with the envelope), `invalid-data`, or the data. After `future-version` or
+   * `too-large` the key refuses saves (with that error) until a load or a restore succeeds. An older file is
+   * backed up, then migrated in memory. A cache document that fails any check, or expired, is removed and
+   * reported `not-found`.
    */
   load<K extends string>(key: K): Promise<LoadResult<DataOf<K>>>
   /**

@@ -190,7 +190,8 @@ export function createRepository(options: RepositoryOptions): Repository {
     const result = file.ok ? await checkSnapshot(definition, file, path, hooks) : file
     if (definition.kind === 'cache')
       return (await settleCache(key, definition, result)) as LoadResult<DataOf<K>>
-    if (!result.ok && result.error.code === 'future-version') readOnly.set(key, result.error)
+    // A file that exists but cannot be used must not be overwritten by a save of data that never came from it.
+    if (!result.ok && READ_ONLY_ON_LOAD.has(result.error.code)) readOnly.set(key, result.error)
     if (result.ok) readOnly.delete(key)
     if (!result.ok && result.error.code === 'not-found')
       return (await noteBackups(key, result)) as LoadResult<DataOf<K>>
@@ -331,6 +332,9 @@ export function createRepository(options: RepositoryOptions): Repository {
     removeTempFiles: () => wrapIo(storage.removeTempFiles()),
   }
 }
+
+/** Load errors after which the key refuses saves until a later load or a restore succeeds. */
+const READ_ONLY_ON_LOAD: ReadonlySet<SaveflowErrorCode> = new Set(['future-version', 'too-large'])
 
 /** Codes of a file that exists but cannot be kept as a verified backup: quarantined before a restore replaces it. */
 const UNREADABLE_FILE: ReadonlySet<SaveflowErrorCode> = new Set(['corrupt', 'too-large', 'future-version'])
