@@ -109,6 +109,10 @@ export const saveMachine = setup({
       flushRequested: false,
     })),
     keepValidated: assign({ inFlightData: ({ event }) => (event as { output?: unknown }).output }),
+    /**
+     * Each entry into `writing` asks with a new ticket: a grant still on its way for an earlier request (the save left
+     * `writing` meanwhile) then cannot be taken for this one, which would write without holding a slot.
+     */
     requestSlot: enqueueActions(({ enqueue, context }) => {
       const ticket = context.ticket + 1
       enqueue.assign({ ticket })

@@ -273,6 +273,8 @@ export function createSaveCoordinator(options: SaveCoordinatorOptions): SaveCoor
       const subscription = actor.subscribe(() => listener())
       return () => subscription.unsubscribe()
     },
+    // The coordinator re-emits its children's events (see saveCoordinatorMachine), so one listener here hears every
+    // document, including documents registered after it subscribed.
     on(type, handler) {
       const subscription = actor.on(type, handler as (event: SaveEvent) => void)
       return () => subscription.unsubscribe()
