@@ -43,11 +43,3 @@ export function sameAggregate(a: AggregateStatus, b: AggregateStatus): boolean {
   const keys = Object.keys(a.counts) as (keyof AggregateStatus['counts'])[]
   return keys.length === Object.keys(b.counts).length && keys.every((k) => a.counts[k] === b.counts[k])
 }
-
-/** Shallow equality of two plain records (for selectors that return a small object). */
-export function shallowEqual<T extends object>(a: T, b: T): boolean {
-  if (Object.is(a, b)) return true
-  const keysA = Object.keys(a) as (keyof T)[]
-  if (keysA.length !== Object.keys(b).length) return false
-  return keysA.every((k) => Object.is(a[k], b[k]))
-}
