@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { documentJsonSchemas } from '../../src/core/json-schemas'
 import {
@@ -35,6 +36,29 @@ describe('schemas', () => {
     cycle.tree[2]!.parentId = 'n0'
     expect(issuesOf(projectDataSchema.safeParse(cycle)).length).toBeGreaterThan(0)
     expect(issuesOf(projectDataSchema.safeParse(cycle))[0]).toMatch(/form a cycle/)
+  })
+
+  it('accepts a tree exactly when every parent chain ends at a root', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.nat(12), { nil: null }), { maxLength: 12 }), (parents) => {
+        const project = sampleProject(parents.length)
+        project.tree.forEach((node, i) => {
+          const p = parents[i]!
+          node.parentId = p === null ? null : `n${p}`
+        })
+        // Naive reference: follow each chain for at most n steps.
+        const valid = parents.every((_, i) => {
+          let at: number | null = i
+          for (let steps = 0; steps <= parents.length; steps++) {
+            if (at === null) return true
+            if (at >= parents.length) return false
+            at = parents[at]!
+          }
+          return false
+        })
+        expect(projectDataSchema.safeParse(project).success).toBe(valid)
+      }),
+    )
   })
 
   it('rejects wrong types, bad ids and bad dates', () => {
