@@ -3,6 +3,66 @@
 export type { SaveActorRef } from '../../machines/saveCoordinatorMachine'
 export { saveCoordinatorMachine } from '../../machines/saveCoordinatorMachine'
 export { saveMachine } from '../../machines/saveMachine'
+export type { BackupInfo, TakenBackup } from './backups'
+export { formatStamp, listBackups, parseStamp, pruneBackups, resolveBackup, takeBackup } from './backups'
+export type { EvictedCacheFile, PruneCacheOptions } from './cache'
+export { isCacheExpired, pruneCache } from './cache'
+export {
+  CHECKSUM_PATTERN,
+  CRC32_INIT,
+  crc32,
+  crc32Final,
+  crc32OfText,
+  crc32Update,
+  formatChecksum,
+} from './checksum'
+export type { CheckHooks, FileRead, LoadFailure, LoadResult, LoadSuccess } from './document-reader'
+export { checkSnapshot, invalidData, readDocumentFile, readVerified } from './document-reader'
+export type { BackupPolicy, DataOf, DocumentDefinition, DocumentDefinitions } from './documents'
+export {
+  cacheDocument,
+  conversationDocument,
+  DOCUMENTS,
+  defineDocument,
+  definitionFor,
+  projectDocument,
+  settingsDocument,
+} from './documents'
+export { documentJsonSchemas, snapshotFileSchema } from './json-schemas'
+export type { Migration } from './migrations'
+export { assertMigrationChain, runMigrations, SETTINGS_MIGRATIONS } from './migrations'
+export type { DocumentKey, ParsedKey } from './paths'
+export {
+  assertDocumentId,
+  assertStorageDir,
+  assertStoragePath,
+  BACKUPS_DIR,
+  backupDir,
+  baseName,
+  CACHE_DIR,
+  CONVERSATIONS_DIR,
+  cacheKey,
+  conversationKey,
+  documentPath,
+  ID_PATTERN,
+  isTempFileName,
+  joinPath,
+  parentDir,
+  parseDocumentKey,
+  QUARANTINE_DIR,
+  SAVEFLOW_DIR,
+  tempPathFor,
+} from './paths'
+export type { QuarantineResult } from './quarantine'
+export {
+  copyToQuarantine,
+  listQuarantine,
+  moveToQuarantine,
+  quarantinePathFor,
+  quarantineReasonSlug,
+} from './quarantine'
+export type { Repository, RepositoryEvent, RepositoryOptions } from './repository'
+export { createRepository } from './repository'
 export type {
   Clock,
   RegisterOptions,
@@ -28,3 +88,44 @@ export {
   selectSaveStatus,
   selectWritesInFlight,
 } from './save-selectors'
+export type {
+  CacheData,
+  Conversation,
+  ConversationRef,
+  Message,
+  ProjectData,
+  ProjectMetadata,
+  ProjectSettings,
+  TreeNode,
+  UserSettings,
+  UserSettingsInput,
+  UserSettingsV1,
+} from './schemas'
+export {
+  cacheDataSchema,
+  conversationRefSchema,
+  conversationSchema,
+  editorSettingsSchema,
+  idSchema,
+  isoDateSchema,
+  messageSchema,
+  projectDataSchema,
+  projectMetadataSchema,
+  projectSettingsSchema,
+  treeNodeSchema,
+  userSettingsSchema,
+  userSettingsV1Schema,
+} from './schemas'
+export type { CorruptReason, DocumentCodec, Snapshot, SnapshotInput } from './snapshot-codec'
+export { createSnapshotCodec, decodeSnapshot, SNAPSHOT_FORMAT, snapshotCodec } from './snapshot-codec'
+export type {
+  LinkMethod,
+  ReadOptions,
+  StorageBackend,
+  StorageData,
+  StorageEntry,
+  StorageOp,
+  StorageStat,
+  WriteAtomicOptions,
+} from './storage'
+export { STORAGE_OPS } from './storage'
