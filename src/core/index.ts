@@ -16,6 +16,8 @@ export {
   crc32Update,
   formatChecksum,
 } from './checksum'
+export type { PersistenceConfig, PersistenceConfigInput, RetryConfig, ValidationConfig } from './config'
+export { DEFAULT_PERSISTENCE_CONFIG, persistenceConfigSchema, resolvePersistenceConfig } from './config'
 export type { CheckHooks, FileRead, LoadFailure, LoadResult, LoadSuccess } from './document-reader'
 export { checkSnapshot, invalidData, readDocumentFile, readVerified } from './document-reader'
 export type { BackupPolicy, DataOf, DocumentDefinition, DocumentDefinitions } from './documents'
@@ -28,6 +30,8 @@ export {
   projectDocument,
   settingsDocument,
 } from './documents'
+export type { RetryClass, SaveflowErrorCode, SaveflowErrorData, SaveflowErrorOptions } from './errors'
+export { ERROR_TEXT, isSaveflowError, SaveflowError, toSaveflowError } from './errors'
 export { documentJsonSchemas, snapshotFileSchema } from './json-schemas'
 export type { Migration } from './migrations'
 export { assertMigrationChain, runMigrations, SETTINGS_MIGRATIONS } from './migrations'
@@ -118,6 +122,18 @@ export {
 } from './schemas'
 export type { CorruptReason, DocumentCodec, Snapshot, SnapshotInput } from './snapshot-codec'
 export { createSnapshotCodec, decodeSnapshot, SNAPSHOT_FORMAT, snapshotCodec } from './snapshot-codec'
+export type {
+  AggregateStatus,
+  DocumentKind,
+  DocumentStatus,
+  SaveEvent,
+  SaveFailedEvent,
+  SaveRecoveredEvent,
+  SaveRetryingEvent,
+  SaveStatus,
+  SaveSucceededEvent,
+} from './status'
+export { FLUSH_PRIORITY, KIND_PRIORITY } from './status'
 export type {
   LinkMethod,
   ReadOptions,
