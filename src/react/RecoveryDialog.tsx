@@ -87,6 +87,10 @@ export function RecoveryDialog({
   // With nothing valid loaded there is no document behind the dialog: the user must pick a way forward first.
   const closable = !report.needsUser || outcome.status === 'restored'
 
+  // Read by the native close handler, which must not see a stale `open`.
+  const openRef = useRef(open)
+  openRef.current = open
+
   useEffect(() => {
     const dialog = ref.current
     if (dialog === null) return
@@ -152,6 +156,11 @@ export function RecoveryDialog({
       onCancel={(event) => {
         event.preventDefault()
         close()
+      }}
+      // The dialog is controlled by `open`: should the browser close it anyway (it may ignore a second veto of
+      // Escape), it comes back until the app itself closes it.
+      onClose={() => {
+        if (openRef.current) ref.current?.showModal()
       }}
     >
       <h2

@@ -75,6 +75,10 @@ const rejectEmptyText: ValidateFn = ({ data }) => {
   return data
 }
 
+/**
+ * Builds a story's world: the clock, the scripted disk, and the real coordinator with every document registered
+ * (loaded unless the document says otherwise).
+ */
 export function createScenario(options: ScenarioOptions): Scenario {
   const clock = new StoryClock(START)
   const disk = createScriptedDisk(clock, options)

@@ -45,6 +45,7 @@ export interface ScriptedDisk {
   subscribe(listener: () => void): () => void
 }
 
+/** A scripted disk on the story's clock: writes take `latencyMs` of simulated time and fail as scripted. */
 export function createScriptedDisk(clock: StoryClock, options: ScriptedDiskOptions = {}): ScriptedDisk {
   const queue = [...(options.script ?? [])]
   const log: WriteRecord[] = []

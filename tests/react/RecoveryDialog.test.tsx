@@ -112,6 +112,27 @@ describe('RecoveryDialog', () => {
     expect(onStartEmpty).toHaveBeenCalledTimes(1)
   })
 
+  it('follows its open prop even when the browser closes it', async () => {
+    const report = needsUserReport
+    const clock = new SimulatedClock()
+    const view = render(
+      <SaveflowProvider coordinator={createFakeCoordinator()} clock={uiClockFrom(clock, () => clock.now())}>
+        <RecoveryDialog report={report} backups={adapterWith()} open />
+      </SaveflowProvider>,
+    )
+    const dialog = screen.getByRole('dialog') as HTMLDialogElement
+    dialog.close()
+    await waitFor(() => expect(dialog.open).toBe(true))
+
+    view.rerender(
+      <SaveflowProvider coordinator={createFakeCoordinator()} clock={uiClockFrom(clock, () => clock.now())}>
+        <RecoveryDialog report={report} backups={adapterWith()} open={false} />
+      </SaveflowProvider>,
+    )
+    expect(dialog.open).toBe(false)
+    expect(screen.queryByRole('dialog')).toBeNull()
+  })
+
   it('says so when no backup is left', async () => {
     renderDialog(needsUserReport, { backups: adapterWith({ list: async () => [] }) })
     const dialog = screen.getByRole('dialog')
