@@ -1,22 +1,7 @@
 import { SaveflowError } from '../core/errors'
-import {
-  assertStorageDir,
-  assertStoragePath,
-  baseName,
-  isTempFileName,
-  parentDir,
-  tempPathFor,
-} from '../core/paths'
-import type {
-  LinkMethod,
-  ReadOptions,
-  StorageBackend,
-  StorageData,
-  StorageEntry,
-  StorageOp,
-  StorageStat,
-  WriteAtomicOptions,
-} from '../core/storage'
+import { assertStoragePath } from '../core/paths'
+import type { StorageBackend, StorageData, StorageOp } from '../core/storage'
+import { type Call, type MemoryStepType, memoryBackend } from './memory-backend'
 import {
   type CrashOptions,
   cloneState,
@@ -24,9 +9,7 @@ import {
   type Inode,
   type MemoryState,
   stateFromFiles,
-  syncDir,
 } from './memory-state'
-import { systemError } from './system-error'
 
 /**
  * A {@link StorageBackend} in memory that models durability (see `memory-state.ts`) and records every step that
@@ -35,18 +18,7 @@ import { systemError } from './system-error'
  * leave: `crashAfter(n)`. Browser-safe: stories use it too.
  */
 
-/** The steps a call is made of, as a disk sees them. */
-export type MemoryStepType =
-  | 'mkdir'
-  | 'create'
-  | 'write'
-  | 'append'
-  | 'fsync'
-  | 'rename'
-  | 'link'
-  | 'unlink'
-  | 'truncate'
-  | 'fsync-dir'
+export type { MemoryStepType }
 
 /** One recorded step. */
 export interface MemoryOp {
@@ -134,7 +106,7 @@ function fromState(start: MemoryState, options: MemoryStorageOptions): MemorySto
 
   /** Runs one step: the hook may fail it, then it is applied and recorded. */
   function step(
-    call: [StorageOp, number],
+    call: Call,
     type: MemoryStepType,
     path: string,
     apply: () => void,
@@ -147,253 +119,16 @@ function fromState(start: MemoryState, options: MemoryStorageOptions): MemorySto
     if (record) states.push(cloneState(state))
   }
 
-  const inodeOf = (path: string, syscall: string): Inode => {
-    const inode = state.files.get(path)
-    if (inode === undefined) throw systemError(state.dirs.has(path) ? 'EISDIR' : 'ENOENT', syscall, path)
-    return inode
-  }
-
-  /** Creates missing folders, each made durable by a fsync of its parent, as the fs backend does. */
-  function ensureDir(call: [StorageOp, number], dir: string): void {
-    if (dir === '' || state.dirs.has(dir)) return
-    ensureDir(call, parentDir(dir))
-    if (state.files.has(dir)) throw systemError('EEXIST', 'mkdir', dir)
-    step(call, 'mkdir', dir, () => state.dirs.add(dir))
-    step(call, 'fsync-dir', parentDir(dir), () => syncDir(state, parentDir(dir)))
-  }
-
-  const syncDirStep = (call: [StorageOp, number], dir: string): void =>
-    step(call, 'fsync-dir', dir, () => syncDir(state, dir))
-
-  const begin = async (op: StorageOp): Promise<[StorageOp, number]> => {
-    // A real backend never completes synchronously; neither does this one, so interleavings stay realistic.
-    await Promise.resolve()
-    return [op, ++callCount]
-  }
-
-  function createTemp(call: [StorageOp, number], path: string, bytes: Uint8Array): string {
-    const temp = tempPathFor(path, ++tempCount)
-    step(call, 'create', temp, () => {
-      state.files.set(temp, {
-        data: new Uint8Array(0),
-        synced: new Uint8Array(0),
-        appendOnly: false,
-        mtimeMs: now(),
-      })
-    })
-    step(
-      call,
-      'write',
-      temp,
-      () => {
-        const inode = inodeOf(temp, 'write')
-        inode.data = bytes
-        inode.appendOnly = false
-        inode.mtimeMs = now()
-      },
-      { bytes: bytes.length },
-    )
-    step(call, 'fsync', temp, () => {
-      const inode = inodeOf(temp, 'fsync')
-      inode.synced = inode.data
-      inode.appendOnly = true
-    })
-    return temp
-  }
-
-  /** Removes a failed write's temp file, as write-file-atomic does; a failure here is ignored like there. */
-  function discard(call: [StorageOp, number], temp: string): void {
-    if (!state.files.has(temp)) return
-    try {
-      step(call, 'unlink', temp, () => state.files.delete(temp))
-    } catch {
-      // The temp file stays; removeTempFiles finds it on the next open.
-    }
-  }
-
-  const backend: StorageBackend = {
-    async writeAtomic(path: string, data: StorageData, opts: WriteAtomicOptions = {}): Promise<void> {
-      assertStoragePath(path)
-      const bytes = toBytes(data)
-      const call = await begin('writeAtomic')
-      opts.signal?.throwIfAborted()
-      if (state.dirs.has(path)) throw systemError('EISDIR', 'rename', path)
-      ensureDir(call, parentDir(path))
-      let temp: string | undefined
-      try {
-        temp = createTemp(call, path, bytes)
-        opts.signal?.throwIfAborted()
-        const from = temp
-        step(call, 'rename', from, () => renameEntry(from, path), { to: path })
-      } catch (error) {
-        if (temp !== undefined) discard(call, temp)
-        throw error
-      }
-      syncDirStep(call, parentDir(path))
+  const backend = memoryBackend({
+    get state() {
+      return state
     },
-
-    async append(path: string, data: StorageData): Promise<void> {
-      assertStoragePath(path)
-      const bytes = toBytes(data)
-      const call = await begin('append')
-      ensureDir(call, parentDir(path))
-      const created = !state.files.has(path)
-      if (created) {
-        step(call, 'create', path, () => {
-          const empty = new Uint8Array(0)
-          state.files.set(path, { data: empty, synced: empty, appendOnly: true, mtimeMs: now() })
-        })
-      }
-      step(
-        call,
-        'append',
-        path,
-        () => {
-          const inode = inodeOf(path, 'write')
-          const next = new Uint8Array(inode.data.length + bytes.length)
-          next.set(inode.data)
-          next.set(bytes, inode.data.length)
-          inode.data = next
-          inode.mtimeMs = now()
-        },
-        { bytes: bytes.length },
-      )
-      step(call, 'fsync', path, () => {
-        const inode = inodeOf(path, 'fsync')
-        inode.synced = inode.data
-        inode.appendOnly = true
-      })
-      if (created) syncDirStep(call, parentDir(path))
-    },
-
-    async read(path: string, opts: ReadOptions): Promise<Uint8Array> {
-      assertStoragePath(path)
-      await begin('read')
-      const inode = inodeOf(path, 'open')
-      if (inode.data.length > opts.maxBytes) {
-        throw new SaveflowError('too-large', {
-          message: `The file is ${inode.data.length} bytes; at most ${opts.maxBytes} are read.`,
-          details: { path, size: inode.data.length, maxBytes: opts.maxBytes },
-        })
-      }
-      return inode.data.slice()
-    },
-
-    async stat(path: string): Promise<StorageStat | null> {
-      assertStoragePath(path)
-      await begin('stat')
-      const inode = state.files.get(path)
-      if (inode !== undefined) return { size: inode.data.length, mtimeMs: inode.mtimeMs, isDirectory: false }
-      return state.dirs.has(path) ? { size: 0, mtimeMs: 0, isDirectory: true } : null
-    },
-
-    async list(dir: string): Promise<StorageEntry[]> {
-      assertStorageDir(dir)
-      await begin('list')
-      const entries: StorageEntry[] = []
-      for (const path of state.files.keys()) {
-        if (parentDir(path) === dir) entries.push({ name: baseName(path), isDirectory: false })
-      }
-      for (const sub of state.dirs) {
-        if (parentDir(sub) === dir) entries.push({ name: baseName(sub), isDirectory: true })
-      }
-      return entries
-    },
-
-    async rename(from: string, to: string): Promise<void> {
-      assertStoragePath(from)
-      assertStoragePath(to)
-      const call = await begin('rename')
-      inodeOf(from, 'rename')
-      if (state.dirs.has(to)) throw systemError('EISDIR', 'rename', to)
-      ensureDir(call, parentDir(to))
-      step(call, 'rename', from, () => renameEntry(from, to), { to })
-      syncDirStep(call, parentDir(to))
-      if (parentDir(from) !== parentDir(to)) syncDirStep(call, parentDir(from))
-    },
-
-    async linkOrCopy(from: string, to: string): Promise<LinkMethod> {
-      assertStoragePath(from)
-      assertStoragePath(to)
-      const call = await begin('linkOrCopy')
-      const inode = inodeOf(from, 'link')
-      if (state.files.has(to) || state.dirs.has(to)) throw systemError('EEXIST', 'link', to)
-      ensureDir(call, parentDir(to))
-      if (hardLinks) {
-        step(call, 'link', from, () => state.files.set(to, inode), { to })
-        syncDirStep(call, parentDir(to))
-        return 'link'
-      }
-      let temp: string | undefined
-      try {
-        temp = createTemp(call, to, inode.data)
-        const tempPath = temp
-        step(call, 'rename', tempPath, () => renameEntry(tempPath, to), { to })
-      } catch (error) {
-        if (temp !== undefined) discard(call, temp)
-        throw error
-      }
-      syncDirStep(call, parentDir(to))
-      return 'copy'
-    },
-
-    async remove(path: string): Promise<void> {
-      assertStoragePath(path)
-      const call = await begin('remove')
-      if (state.dirs.has(path)) throw systemError('EISDIR', 'unlink', path)
-      if (!state.files.has(path)) return
-      step(call, 'unlink', path, () => state.files.delete(path))
-      syncDirStep(call, parentDir(path))
-    },
-
-    async truncate(path: string, size: number): Promise<void> {
-      assertStoragePath(path)
-      const call = await begin('truncate')
-      inodeOf(path, 'open')
-      if (!Number.isInteger(size) || size < 0) throw systemError('EINVAL', 'ftruncate', path)
-      step(
-        call,
-        'truncate',
-        path,
-        () => {
-          const inode = inodeOf(path, 'ftruncate')
-          const next = new Uint8Array(size)
-          next.set(inode.data.subarray(0, size))
-          inode.data = next
-          inode.appendOnly = false
-          inode.mtimeMs = now()
-        },
-        { bytes: size },
-      )
-      step(call, 'fsync', path, () => {
-        const inode = inodeOf(path, 'fsync')
-        inode.synced = inode.data
-        inode.appendOnly = true
-      })
-    },
-
-    async listTempFiles(): Promise<string[]> {
-      await begin('listTempFiles')
-      return tempFiles()
-    },
-
-    async removeTempFiles(): Promise<string[]> {
-      const call = await begin('removeTempFiles')
-      const removed = tempFiles()
-      for (const path of removed) step(call, 'unlink', path, () => state.files.delete(path))
-      for (const dir of new Set(removed.map(parentDir))) syncDirStep(call, dir)
-      return removed
-    },
-  }
-
-  function renameEntry(from: string, to: string): void {
-    const inode = inodeOf(from, 'rename')
-    state.files.delete(from)
-    state.files.set(to, inode)
-  }
-
-  const tempFiles = (): string[] =>
-    [...state.files.keys()].filter((path) => isTempFileName(baseName(path))).sort()
+    now,
+    hardLinks,
+    step,
+    nextCallId: () => ++callCount,
+    nextTempNumber: () => ++tempCount,
+  })
 
   const snapshotOf = (files: Map<string, Inode>, pick: (inode: Inode) => Uint8Array) =>
     Object.fromEntries(
