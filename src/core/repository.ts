@@ -320,8 +320,9 @@ export function createRepository(options: RepositoryOptions): Repository {
     validate,
     load,
     save,
-    validateFn: ({ key, data }) => validate(key, data),
-    writeFn: ({ key, data, revision, signal }) => save(key, data, revision, signal),
+    validateFn: ({ key, kind, data }) => validate(checkKind(key, kind), data),
+    writeFn: async ({ key, kind, data, revision, signal }) =>
+      save(checkKind(key, kind), data, revision, signal),
     quarantine,
     quarantineBackup,
     listBackups: async (key) => (keepsBackups(definitionFor(key)) ? wrapIo(listBackups(storage, key)) : []),
@@ -338,6 +339,17 @@ const READ_ONLY_ON_LOAD: ReadonlySet<SaveflowErrorCode> = new Set(['future-versi
 
 /** Codes of a file that exists but cannot be kept as a verified backup: quarantined before a restore replaces it. */
 const UNREADABLE_FILE: ReadonlySet<SaveflowErrorCode> = new Set(['corrupt', 'too-large', 'future-version'])
+
+/** A request whose kind disagrees with its key is a wiring bug; refusing it keeps data out of the wrong file. */
+function checkKind(key: string, kind: string): string {
+  if (parseDocumentKey(key).kind !== kind) {
+    throw new SaveflowError('invalid-id', {
+      message: `The key "${key}" is not a ${kind} document.`,
+      details: { key, kind },
+    })
+  }
+  return key
+}
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SaveflowError('aborted', { cause: signal.reason })

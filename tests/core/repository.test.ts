@@ -24,7 +24,12 @@ function setup(options: Partial<RepositoryOptions> & { storage?: MemoryStorage }
 }
 
 /** File bytes of a document of `kind`, as if saved by some version of saveflow. */
-function fileOf(kind: 'project' | 'settings' | 'conversation' | 'cache', data: unknown, schemaVersion = 1, revision = 1) {
+function fileOf(
+  kind: 'project' | 'settings' | 'conversation' | 'cache',
+  data: unknown,
+  schemaVersion = 1,
+  revision = 1,
+) {
   return snapshotCodec.encode({ kind, schemaVersion, revision, savedAt: new Date(T0).toISOString(), data })
 }
 
@@ -58,6 +63,18 @@ describe('repository: round trips', () => {
     const result = await repo.writeFn({ key: 'settings', kind: 'settings', data, revision: 2, signal })
     expect(result.bytes).toBeGreaterThan(0)
     expect(JSON.parse(storage.readText('settings.json')!).data).toEqual(sampleSettings('dark'))
+  })
+
+  it('refuses a coordinator request whose kind disagrees with its key', async () => {
+    const { repo, storage } = setup()
+    const signal = new AbortController().signal
+    expect(() => repo.validateFn({ key: 'settings', kind: 'project', data: {} })).toThrow(
+      expect.objectContaining({ code: 'invalid-id' }),
+    )
+    await expect(
+      repo.writeFn({ key: 'settings', kind: 'cache', data: sampleSettings(), revision: 1, signal }),
+    ).rejects.toMatchObject({ code: 'invalid-id' })
+    expect(storage.files()).toEqual({})
   })
 })
 
@@ -114,7 +131,10 @@ describe('repository: load outcomes', () => {
   it('refuses a file over the size limit without reading it', async () => {
     const inner = createMemoryStorage({ files: { 'settings.json': fileOf('settings', sampleSettings(), 2) } })
     const storage = createFaultyStorage(inner)
-    const repo = createRepository({ storage, definitions: { settings: { ...settingsDocument, maxBytes: 100 } } })
+    const repo = createRepository({
+      storage,
+      definitions: { settings: { ...settingsDocument, maxBytes: 100 } },
+    })
     const result = await repo.load('settings')
     expect(result.ok || result.error.code).toBe('too-large')
     expect(result.ok || result.error.details).toMatchObject({ maxBytes: 100 })
@@ -123,17 +143,23 @@ describe('repository: load outcomes', () => {
 
   it('reports data that fails the schema as invalid-data with the issues', async () => {
     const { repo } = setup({
-      storage: createMemoryStorage({ files: { 'conversations/c1.json': fileOf('conversation', { id: 'c1' }) } }),
+      storage: createMemoryStorage({
+        files: { 'conversations/c1.json': fileOf('conversation', { id: 'c1' }) },
+      }),
     })
     const result = await repo.load('conversation/c1')
     expect(result.ok).toBe(false)
     if (result.ok) return
     expect(result.error.code).toBe('invalid-data')
-    expect(result.error.details?.issues).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'title' })]))
+    expect(result.error.details?.issues).toEqual(
+      expect.arrayContaining([expect.objectContaining({ path: 'title' })]),
+    )
   })
 
   it('opens a file from a future version read-only: future-version, the envelope, and no save', async () => {
-    const storage = createMemoryStorage({ files: { 'project.json': fileOf('project', { future: true }, 9, 4) } })
+    const storage = createMemoryStorage({
+      files: { 'project.json': fileOf('project', { future: true }, 9, 4) },
+    })
     const { repo } = setup({ storage })
     const result = await repo.load('project')
     expect(result.ok).toBe(false)
@@ -150,7 +176,12 @@ describe('repository: load outcomes', () => {
     const storage = createMemoryStorage({ files: { 'settings.json': fileOf('settings', v1, 1, 3) } })
     const { repo, events } = setup({ storage, config: { backupCount: 0 } })
     const result = await repo.load('settings')
-    expect(result).toMatchObject({ ok: true, migratedFrom: 1, revision: 3, data: { theme: 'dark', editor: { fontSize: 14 } } })
+    expect(result).toMatchObject({
+      ok: true,
+      migratedFrom: 1,
+      revision: 3,
+      data: { theme: 'dark', editor: { fontSize: 14 } },
+    })
     const backups = await repo.listBackups('settings')
     expect(backups).toHaveLength(1)
     expect(JSON.parse(storage.readText(backups[0]!.path)!).schemaVersion).toBe(1)
@@ -221,7 +252,10 @@ describe('repository: backups', () => {
     const repo = createRepository({ storage, onEvent: (e) => events.push(e) })
     await repo.save('settings', sampleSettings('light'), 5)
     expect(events).toEqual([
-      expect.objectContaining({ type: 'backup.failed', error: expect.objectContaining({ code: 'permission-denied' }) }),
+      expect.objectContaining({
+        type: 'backup.failed',
+        error: expect.objectContaining({ code: 'permission-denied' }),
+      }),
     ])
     expect(JSON.parse(inner.readText('settings.json')!).revision).toBe(5)
   })
@@ -278,7 +312,10 @@ describe('repository: backups', () => {
     const { repo } = setup()
     for (const name of ['../../project.json', 'x.json', '20260115T090000000Z-r1.json/../a']) {
       await expect(repo.restoreBackup('settings', name)).rejects.toMatchObject({ code: 'invalid-id' })
-      expect(await repo.readBackup('settings', name)).toMatchObject({ ok: false, error: { code: 'invalid-id' } })
+      expect(await repo.readBackup('settings', name)).toMatchObject({
+        ok: false,
+        error: { code: 'invalid-id' },
+      })
     }
   })
 
@@ -302,7 +339,9 @@ describe('repository: quarantine', () => {
     })
     await repo.save('conversation/c1', sampleConversation(), 2)
     const second = await repo.quarantine('conversation/c1', 'checksum-mismatch')
-    expect(second.to).toBe('.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch-1.json')
+    expect(second.to).toBe(
+      '.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch-1.json',
+    )
     expect(JSON.parse(storage.readText(first.to)!).revision).toBe(1)
     expect(await repo.listQuarantine()).toEqual([first.to, second.to].sort())
   })
