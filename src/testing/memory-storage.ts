@@ -20,7 +20,10 @@ import {
 
 export type { MemoryStepType }
 
-/** One recorded step. */
+/**
+ * One recorded step. Only steps that change the disk are logged: a crash after a read, stat or list leaves what a
+ * crash before it would, so logging them would only repeat states. (The faulty wrapper's `calls` lists every call.)
+ */
 export interface MemoryOp {
   /** 1-based position in the log: `crashAfter(seq)` is the state right after this step. */
   seq: number
