@@ -1,3 +1,5 @@
+import type { LoadResult } from './document-reader'
+import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
 import { CACHE_DIR, isTempFileName, joinPath } from './paths'
 import type { StorageBackend } from './storage'
 
@@ -59,4 +61,44 @@ export async function pruneCache(
     removed.push({ path: file.path, reason: expired ? 'expired' : 'evicted' })
   }
   return removed
+}
+
+/** Why a cache document was dropped on load. */
+export type CacheDropReason = 'expired' | SaveflowErrorCode
+
+/** Load errors after which a cache file is removed rather than quarantined or recovered. */
+const DROPPABLE: ReadonlySet<SaveflowErrorCode> = new Set([
+  'corrupt',
+  'invalid-data',
+  'future-version',
+  'too-large',
+])
+
+/**
+ * Settles the load of a cache document: one that failed a check or expired is removed and reads as `not-found`
+ * (with `details.dropped`); a good one and an I/O error pass through unchanged.
+ */
+export async function settleCacheLoad(
+  storage: StorageBackend,
+  result: LoadResult,
+  ttlMs: number,
+  now: number,
+): Promise<{ result: LoadResult; dropped: CacheDropReason | null }> {
+  let reason: CacheDropReason | null = null
+  if (!result.ok) {
+    if (DROPPABLE.has(result.error.code)) reason = result.error.code
+  } else if (isCacheExpired(result.savedAt, ttlMs, now)) {
+    reason = 'expired'
+  }
+  if (reason === null) return { result, dropped: null }
+  try {
+    await storage.remove(result.path)
+  } catch (error) {
+    return { result: { ok: false, error: toSaveflowError(error), path: result.path }, dropped: null }
+  }
+  const error = new SaveflowError('not-found', {
+    message: `The cache was dropped (${reason}).`,
+    details: { path: result.path, dropped: reason },
+  })
+  return { result: { ok: false, error, path: result.path }, dropped: reason }
 }

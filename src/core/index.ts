@@ -5,8 +5,8 @@ export { saveCoordinatorMachine } from '../../machines/saveCoordinatorMachine'
 export { saveMachine } from '../../machines/saveMachine'
 export type { BackupInfo, TakenBackup } from './backups'
 export { formatStamp, listBackups, parseStamp, pruneBackups, resolveBackup, takeBackup } from './backups'
-export type { EvictedCacheFile, PruneCacheOptions } from './cache'
-export { isCacheExpired, pruneCache } from './cache'
+export type { CacheDropReason, EvictedCacheFile, PruneCacheOptions } from './cache'
+export { isCacheExpired, pruneCache, settleCacheLoad } from './cache'
 export {
   CHECKSUM_PATTERN,
   CRC32_INIT,

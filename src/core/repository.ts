@@ -1,5 +1,5 @@
 import { type BackupInfo, listBackups, pruneBackups, resolveBackup, takeBackup } from './backups'
-import { isCacheExpired, pruneCache } from './cache'
+import { pruneCache, settleCacheLoad } from './cache'
 import { resolvePersistenceConfig } from './config'
 import {
   type CheckHooks,
@@ -104,10 +104,14 @@ export function createRepository(options: RepositoryOptions): Repository {
       const code = current.error.code
       if (code === 'not-found') return
       if (!UNREADABLE_FILE.has(code)) throw current.error
+      lastBackupAt.set(key, now())
       emit({ type: 'backup.skipped', key, code })
       // A damaged file is about to be overwritten: keep it in quarantine instead (durability rule 5).
       if (code === 'corrupt') await quarantine(key, String(current.error.details?.reason ?? 'corrupt'))
     } catch (error) {
+      // The next attempt waits an interval too: a folder that refuses backups must not cost a full read of the
+      // document on every save.
+      lastBackupAt.set(key, now())
       emit({ type: 'backup.failed', key, error: toSaveflowError(error) })
     }
   }
@@ -143,11 +147,7 @@ export function createRepository(options: RepositoryOptions): Repository {
         details: { key, size: bytes.length, maxBytes: definition.maxBytes },
       })
     }
-    try {
-      await storage.writeAtomic(path, bytes, signal === undefined ? {} : { signal })
-    } catch (error) {
-      throw toSaveflowError(error)
-    }
+    await wrapIo(storage.writeAtomic(path, bytes, signal === undefined ? {} : { signal }))
     if (definition.kind === 'cache') await evictCache(key, definition, path)
     return { bytes: bytes.length }
   }
@@ -212,31 +212,16 @@ export function createRepository(options: RepositoryOptions): Repository {
     return { ...result, error }
   }
 
-  /** A cache that failed a check or expired is removed and reads as `not-found`; I/O errors pass through. */
-  async function settleCache(
-    key: string,
-    definition: DocumentDefinition,
-    result: LoadResult,
-  ): Promise<LoadResult> {
-    let reason: SaveflowErrorCode | 'expired' | null = null
-    if (!result.ok) {
-      const droppable = ['corrupt', 'invalid-data', 'future-version', 'too-large'] as const
-      if (droppable.includes(result.error.code as (typeof droppable)[number])) reason = result.error.code
-    } else if (isCacheExpired(result.savedAt, definition.ttlMs ?? Number.POSITIVE_INFINITY, now())) {
-      reason = 'expired'
-    }
-    if (reason === null) return result
-    try {
-      await storage.remove(result.path)
-    } catch (error) {
-      return { ok: false, error: toSaveflowError(error), path: result.path }
-    }
-    emit({ type: 'cache.dropped', key, path: result.path, reason })
-    const error = new SaveflowError('not-found', {
-      message: `The cache was dropped (${reason}).`,
-      details: { path: result.path, dropped: reason },
-    })
-    return { ok: false, error, path: result.path }
+  async function settleCache(key: string, definition: DocumentDefinition, result: LoadResult) {
+    const settled = await settleCacheLoad(
+      storage,
+      result,
+      definition.ttlMs ?? Number.POSITIVE_INFINITY,
+      now(),
+    )
+    if (settled.dropped !== null)
+      emit({ type: 'cache.dropped', key, path: result.path, reason: settled.dropped })
+    return settled.result
   }
 
   async function quarantine(key: string, reason: string): Promise<QuarantineResult> {
@@ -286,11 +271,7 @@ export function createRepository(options: RepositoryOptions): Repository {
       const result = await copyToQuarantine(storage, path, `replaced-${code}`, now())
       emit({ type: 'quarantined', key, result })
     }
-    try {
-      await storage.writeAtomic(path, file.bytes)
-    } catch (error) {
-      throw toSaveflowError(error)
-    }
+    await wrapIo(storage.writeAtomic(path, file.bytes))
     readOnly.delete(key)
     // Pruned only now: before the write, the oldest backup may be the very one being restored.
     await prune(key, true).catch((error: unknown) =>

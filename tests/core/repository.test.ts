@@ -245,11 +245,17 @@ describe('repository: backups', () => {
     expect((await repo.load('project')).ok).toBe(true)
   })
 
-  it('reports a failed backup and still saves', async () => {
+  it('reports a failed backup, still saves, and tries again only after an interval', async () => {
     const inner = createMemoryStorage({ files: { 'settings.json': fileOf('settings', sampleSettings(), 2) } })
     const events: RepositoryEvent[] = []
     const storage = createFaultyStorage(inner, [{ op: 'linkOrCopy', code: 'EACCES' }])
-    const repo = createRepository({ storage, onEvent: (e) => events.push(e) })
+    const clock = { now: T0 }
+    const repo = createRepository({
+      storage,
+      now: () => clock.now,
+      config: { backupInterval: 10 * MINUTE },
+      onEvent: (e) => events.push(e),
+    })
     await repo.save('settings', sampleSettings('light'), 5)
     expect(events).toEqual([
       expect.objectContaining({
@@ -258,6 +264,14 @@ describe('repository: backups', () => {
       }),
     ])
     expect(JSON.parse(inner.readText('settings.json')!).revision).toBe(5)
+    const reads = () => storage.calls.filter((call) => call.op === 'read').length
+    const before = reads()
+    await repo.save('settings', sampleSettings('dark'), 6)
+    expect(reads()).toBe(before)
+    clock.now += 10 * MINUTE
+    await repo.save('settings', sampleSettings('light'), 7)
+    expect(reads()).toBe(before + 1)
+    expect(events.filter((e) => e.type === 'backup.failed')).toHaveLength(2)
   })
 
   it('lists backups newest first and reads one back verified', async () => {
