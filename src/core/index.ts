@@ -1,5 +1,19 @@
 // The browser-safe entry point `saveflow`. A plain list of named re-exports: add lines, never `export *`.
 
+export type {
+  BackupInfo as LoadBackupInfo,
+  FutureVersionReason,
+  LoadContext,
+  LoadEvent,
+  LoadedDocument,
+  LoadInput,
+  LoadOutcome,
+  LoadResult as LoadMachineResult,
+  LoadSteps,
+  RecoveryReport,
+  TriedBackup,
+} from '../../machines/loadMachine'
+export { loadActorsFrom, loadMachine } from '../../machines/loadMachine'
 export type { SaveActorRef } from '../../machines/saveCoordinatorMachine'
 export { saveCoordinatorMachine } from '../../machines/saveCoordinatorMachine'
 export { saveMachine } from '../../machines/saveMachine'
@@ -33,6 +47,8 @@ export {
 export type { RetryClass, SaveflowErrorCode, SaveflowErrorData, SaveflowErrorOptions } from './errors'
 export { ERROR_TEXT, isSaveflowError, SaveflowError, toSaveflowError } from './errors'
 export { documentJsonSchemas, snapshotFileSchema } from './json-schemas'
+export type { LoadStepsOptions, LoadStepsRepository } from './load-steps'
+export { backupInfoOf, loadStepsFromRepository, schemaVersionOf } from './load-steps'
 export type { Migration } from './migrations'
 export { assertMigrationChain, runMigrations, SETTINGS_MIGRATIONS } from './migrations'
 export type { DocumentKey, ParsedKey } from './paths'
@@ -145,3 +161,19 @@ export type {
   WriteAtomicOptions,
 } from './storage'
 export { STORAGE_OPS } from './storage'
+export type {
+  BackupPreview,
+  FailedDocument,
+  FlushOptions,
+  NeedsUserDocument,
+  OpenOptions,
+  OpenResult,
+  ReadyDocument,
+  RestoredDocument,
+  SessionBackup,
+  SessionRepository,
+  WorkspaceSession,
+  WorkspaceSessionEvent,
+  WorkspaceSessionOptions,
+} from './workspace-session'
+export { createWorkspaceSession, emptyDocumentData } from './workspace-session'

@@ -129,6 +129,11 @@ export interface SaveCoordinator {
   resume(): void
   /** Marks every document read-only (`locked`, `future-version`), or writable again with `null`. */
   setReadOnly(reason: SaveflowErrorData | null): void
+  /**
+   * Marks one document read-only (a file from a newer app: it is never written), or writable again with `null`.
+   * With `null` it takes the workspace's state again; a later {@link SaveCoordinator.setReadOnly} applies to it too.
+   */
+  setDocumentReadOnly(key: string, reason: SaveflowErrorData | null): void
   /** The derived status of one document. */
   status(key: string): DocumentStatus
   /** The derived status of all documents. */
@@ -264,6 +269,13 @@ export function createSaveCoordinator(options: SaveCoordinatorOptions): SaveCoor
     pause: () => actor.send({ type: 'writes.pause' }),
     resume: () => actor.send({ type: 'writes.resume' }),
     setReadOnly: (reason) => actor.send({ type: 'workspace.readOnly', reason }),
+    setDocumentReadOnly(key, reason) {
+      // Writable again only if the workspace is: a locked workspace keeps every document read-only.
+      const next = reason ?? actor.getSnapshot().context.readOnly
+      documentActor(key).send(
+        next === null ? { type: 'doc.writable' } : { type: 'doc.readOnly', reason: next },
+      )
+    },
     status: (key) => selectSaveActorStatus(documentActor(key).getSnapshot()),
     aggregate: () => selectAggregateStatus(actor.getSnapshot()),
     keys: () => selectKeys(actor.getSnapshot()),

@@ -94,6 +94,7 @@ export function createFakeCoordinator(): FakeCoordinator {
     pause: unsupported,
     resume: unsupported,
     setReadOnly: unsupported,
+    setDocumentReadOnly: unsupported,
     status(key) {
       const doc = docs.get(key)
       if (doc === undefined) throw new Error(`unknown document ${key}`)
