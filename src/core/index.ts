@@ -83,6 +83,10 @@ export {
 } from './quarantine'
 export type { Repository, RepositoryEvent, RepositoryOptions } from './repository'
 export { createRepository } from './repository'
+export type { RpcClient, RpcClientOptions, RpcInvoke, RpcInvokeClientOptions } from './rpc-client'
+export { createRpcClient, createRpcInvokeClient } from './rpc-client'
+export type { RemoteOp, RemoteRepository, RpcResult, ServedRepository } from './rpc-protocol'
+export { REMOTE_OPS, RPC_CHANNEL, RPC_PATH } from './rpc-protocol'
 export type {
   Clock,
   RegisterOptions,

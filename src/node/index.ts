@@ -5,6 +5,16 @@ export { installExitFlush, signalExitCode } from './exit-flush'
 export type { FsPromises, FsStorageOptions } from './fs-backend'
 export { createFsStorage } from './fs-backend'
 export type {
+  DispatchOptions,
+  ListenRpcOptions,
+  RpcEvent,
+  RpcHandler,
+  RpcHandlerOptions,
+  RpcRejectReason,
+  RpcServer,
+} from './rpc-server'
+export { createRpcHandler, listenRpcServer, rpcHttpStatus } from './rpc-server'
+export type {
   LockHolder,
   ReadOnlyLock,
   WorkspaceLock,
