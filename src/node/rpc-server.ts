@@ -87,7 +87,11 @@ export interface RpcHandler {
    * the caller's, Electron's IPC being private to the app. Never rejects: failures resolve `{ ok: false, error }`.
    */
   dispatch(op: string, args: unknown, options?: DispatchOptions): Promise<RpcResult>
-  /** The Node `http` request listener for POST {@link RPC_PATH} with a JSON body `{ op, args }`. */
+  /**
+   * The Node `http` request listener for POST {@link RPC_PATH} with a JSON body `{ op, args }`. It accepts only
+   * `Host: 127.0.0.1:<port>` or `localhost:<port>` of the port it was reached on: behind a dev server's proxy, let
+   * the proxy rewrite Host (Vite: `changeOrigin: true`) and list the dev server's origin in `allowedOrigins`.
+   */
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void
 }
 
@@ -303,7 +307,8 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
   }
 
   function hasToken(header: string | undefined): boolean {
-    const match = /^Bearer (\S+)$/.exec(header ?? '')
+    // The scheme is case-insensitive (RFC 9110); the token itself is compared exactly.
+    const match = /^Bearer +(\S+)$/i.exec(header ?? '')
     return match !== null && timingSafeEqual(sha256(match[1]!), tokenDigest)
   }
 
@@ -373,6 +378,7 @@ export interface ListenRpcOptions {
 export interface RpcServer {
   /** The endpoint to give `createRpcClient`: `http://127.0.0.1:<port>/saveflow/rpc`. */
   readonly url: string
+  /** The port it listens on (the one picked, when 0 was asked for). */
   readonly port: number
   /** The underlying server, for timeouts and tests. */
   readonly server: Server

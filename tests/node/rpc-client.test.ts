@@ -10,8 +10,8 @@ import { KEEPALIVE_BODY_LIMIT } from '../../src/core/rpc-protocol'
 import { createSaveCoordinator } from '../../src/core/save-coordinator'
 import type { SaveEvent } from '../../src/core/status'
 import type { StorageBackend } from '../../src/core/storage'
-import { createFsStorage } from '../../src/node'
-import { createRpcHandler, listenRpcServer, type RpcServer } from '../../src/node/rpc-server'
+import { createWorkspaceSession } from '../../src/core/workspace-session'
+import { createFsStorage, createRpcHandler, listenRpcServer, type RpcServer } from '../../src/node'
 import { createFaultyStorage, type FaultRule } from '../../src/testing'
 import { sampleConversation, sampleProject, sampleSettings } from '../core/support/documents'
 
@@ -357,6 +357,31 @@ describe('createRpcClient: the coordinator’s functions', () => {
       signal,
     })
     expect(result).toEqual({ bytes: fileBytes('project.json').length })
+  })
+})
+
+describe('createRpcClient: a page’s workspace session over the bridge', () => {
+  it('recovers a damaged file from a backup through the bridge, then saves edits to disk', async () => {
+    const { client, repository } = await start()
+    for (let revision = 1; revision <= 2; revision++) {
+      await repository.save('project', sampleProject(3, `r${revision}`), revision)
+    }
+    await fsp.writeFile(join(root, 'project.json'), '{"format":1,"kind":"project", torn')
+    const session = createWorkspaceSession({ repository: client, config: { saveDebounce: 0 } })
+    try {
+      const opened = await session.open('project')
+      expect(opened).toMatchObject({ status: 'ready', source: 'backup', data: sampleProject(3, 'r1') })
+      // The torn file went to quarantine through the bridge, never deleted.
+      expect(await client.listQuarantine()).toEqual([
+        expect.stringMatching(/^\.saveflow\/quarantine\/project\./),
+      ])
+      const revision = session.change('project', sampleProject(3, 'edited in the page'))
+      expect(await session.flush('project')).toMatchObject({ result: 'saved', savedRevision: revision })
+      const onDisk = JSON.parse(fileBytes('project.json').toString('utf8'))
+      expect(onDisk).toMatchObject({ revision, data: { metadata: { name: 'edited in the page' } } })
+    } finally {
+      await session.close()
+    }
   })
 })
 
