@@ -14,6 +14,8 @@ export type {
   RpcServer,
 } from './rpc-server'
 export { createRpcHandler, listenRpcServer, rpcHttpStatus } from './rpc-server'
+export type { OpenWorkspaceOptions, Workspace, WorkspaceExitFlushOptions } from './workspace'
+export { openWorkspace } from './workspace'
 export type {
   LockHolder,
   ReadOnlyLock,
