@@ -317,7 +317,16 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
   let closing: Promise<SaveOutcome[]> | null = null
 
   const emit = (event: WorkspaceSessionEvent) => {
-    for (const listener of [...listeners]) listener(event)
+    for (const listener of [...listeners]) {
+      try {
+        listener(event)
+      } catch (error) {
+        // A listener's bug must not stop a load half-way; it still surfaces as an uncaught error.
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   const entryOf = (key: string): Entry => {
@@ -516,6 +525,18 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
     return current(entry)
   }
 
+  /** Stops a document's load; anyone still waiting for it gets an `aborted` failure instead of waiting forever. */
+  function stopLoad(entry: Entry) {
+    entry.actor.stop()
+    if (entry.settled !== null) return
+    const result: FailedDocument = {
+      ...failedResult(entry, new SaveflowError('aborted', { details: { key: entry.key } }).toJSON()),
+      retry: () => Promise.resolve(result),
+    }
+    entry.settled = result
+    for (const resolve of entry.waiters.splice(0)) resolve(result)
+  }
+
   /** Resolves once no write of `key` holds a slot: a write granted before a pause still runs to its end. */
   function writeSettled(key: string): Promise<void> {
     const idle = () =>
@@ -534,6 +555,8 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
 
   async function restoreOpen(entry: Entry, id: string): Promise<RestoredDocument> {
     const { key } = entry
+    // A restore writes the primary: only the process holding the workspace may.
+    if (readOnly !== null) throw toSaveflowError(readOnly)
     coordinator.pause()
     try {
       await writeSettled(key)
@@ -655,7 +678,7 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
     async closeDocument(key, flushOptions = {}) {
       const entry = entryOf(key)
       const outcome = await coordinator.unregister(key, flushOptions)
-      entry.actor.stop()
+      stopLoad(entry)
       entries.delete(key)
       return outcome
     },
@@ -664,7 +687,7 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
         const outcomes = await coordinator.flushAll({
           deadlineMs: closeOptions.deadlineMs ?? DEFAULT_CLOSE_DEADLINE_MS,
         })
-        for (const entry of entries.values()) entry.actor.stop()
+        for (const entry of entries.values()) stopLoad(entry)
         coordinator.stop()
         return outcomes
       })()

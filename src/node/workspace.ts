@@ -45,8 +45,8 @@ export interface OpenWorkspaceOptions {
   /** Options of the workspace lock (heartbeat, stale age, host name); it always runs on wall-clock time. */
   lock?: Omit<WorkspaceLockOptions, 'onLost' | 'now'>
   /**
-   * Flush on SIGINT/SIGTERM (and once when the event loop runs dry), then release the lock and exit with
-   * 128 + the signal number. `true` takes the defaults (5 s deadline). @default false
+   * Flush on SIGINT/SIGTERM, release the lock and exit with 128 + the signal number; also flush once when the event
+   * loop runs dry (`beforeExit`). `true` takes the defaults (5 s deadline). @default false
    */
   exitFlush?: boolean | WorkspaceExitFlushOptions
   /** Options of the fs backend (file and folder modes). */
@@ -147,8 +147,11 @@ export async function openWorkspace(dir: string, options: OpenWorkspaceOptions =
       uninstall = installExitFlush({
         ...exitOptions,
         flushAll: ({ deadlineMs }) => opened.flushAll({ deadlineMs }),
-        // The flush already ran (or its deadline passed): stop the actors and hand the lock back before exiting.
-        onDone: async () => {
+        // After a signal the flush ran (or its deadline passed) and the process exits next: stop the actors and hand
+        // the lock back. After `beforeExit` the app may still schedule work, so the workspace stays as it is; its
+        // lock names a dead pid once the process ends, which the next opener takes over at once.
+        onDone: async (report) => {
+          if (report.trigger === 'beforeExit') return
           opened.coordinator.stop()
           await release()
         },
