@@ -458,7 +458,80 @@ describe('createWorkspaceSession', () => {
     })
   })
 
+  describe('read-only reasons', () => {
+    it('refuses to restore a backup while another process holds the workspace', async () => {
+      const storage = await savedProjects(2)
+      storage.clearLog()
+      const locked = { code: 'locked' as const, message: 'pid 7 holds it', hint: '', retry: 'never' as const }
+      const { session, memory } = setup({ storage, readOnly: locked })
+      ready(await session.open('project'))
+      const [backup] = await session.listBackups('project')
+
+      await expect(session.restoreBackup('project', backup!.id)).rejects.toMatchObject({ code: 'locked' })
+
+      expect(session.data('project')).toEqual(project(2))
+      expect(memory.log).toEqual([])
+      expect(session.coordinator.aggregate().counts.readOnly).toBe(1)
+    })
+
+    it('keeps a newer-version file read-only when the workspace becomes writable', async () => {
+      const bytes = fileOf('project', { futureShape: true }, 4, 3)
+      const storage = createMemoryStorage({ files: { 'project.json': bytes } })
+      const locked = { code: 'locked' as const, message: 'held', hint: '', retry: 'never' as const }
+      const { clock, session, memory } = setup({ storage, readOnly: locked })
+      ready(await session.open('project'))
+      ready(await session.open('settings'))
+
+      session.setReadOnly(null)
+      session.change('project', project(1))
+      session.change('settings', sampleSettings('dark'))
+      await clock.advance(5000)
+
+      expect(session.readOnly).toBeNull()
+      expect(session.coordinator.status('project')).toMatchObject({
+        status: 'readOnly',
+        lastError: { code: 'future-version' },
+      })
+      expect(session.coordinator.status('settings').status).toBe('saved')
+      expect(memory.files()['project.json']).toEqual(bytes)
+    })
+
+    it('makes a newer-version document writable once a backup of this version is restored over it', async () => {
+      const storage = await savedProjects(2)
+      await storage.writeAtomic('project.json', fileOf('project', { futureShape: true }, 9, 3))
+      const { clock, session } = setup({ storage })
+      expect(ready(await session.open('project')).readOnly).not.toBeNull()
+      const [backup] = await session.listBackups('project')
+
+      const restored = await session.restoreBackup('project', backup!.id)
+      session.change('project', project(20))
+      await clock.advance(150)
+
+      expect(restored.undoId).toBeNull()
+      expect(session.coordinator.status('project').status).toBe('saved')
+      expect(await createRepository({ storage }).load('project')).toMatchObject({
+        ok: true,
+        data: project(20),
+      })
+      // The newer file was not a valid backup of this version: a copy of it is kept in quarantine.
+      expect(await createRepository({ storage }).listQuarantine()).toHaveLength(1)
+    })
+  })
+
   describe('close', () => {
+    it('settles a load that never finished as aborted instead of leaving it waiting', async () => {
+      const { session } = setup({
+        wrap: (repo) => ({ ...repo, load: () => new Promise<never>(() => {}) }),
+      })
+      const opening = session.open('project')
+
+      await session.close({ deadlineMs: 10 })
+
+      const result = await opening
+      expect(result).toMatchObject({ status: 'failed', error: { code: 'aborted' } })
+      if (result.status === 'failed') expect(await result.retry()).toBe(result)
+    })
+
     it('flushes unsaved edits, stops, and refuses to open more', async () => {
       const { session, memory } = setup()
       ready(await session.open('project'))
