@@ -24,6 +24,9 @@ const config = {
   retry: { maxAttempts: 3, delay: 10, maxDelay: 40 },
 }
 
+/** Bounds the polls for a state the real clock reaches by itself (retries, debounce); asserts no duration. */
+const WAIT = { timeout: 10_000, interval: 10 }
+
 let dir: string
 const open: Workspace[] = []
 
@@ -133,7 +136,7 @@ describe('openWorkspace', () => {
       workspace.session.change('project', project(1))
       workspace.session.change('project', project(2))
       workspace.session.change('settings', sampleSettings('light'))
-      await vi.waitFor(() => expect(workspace.coordinator.aggregate().status).toBe('saved'))
+      await vi.waitFor(() => expect(workspace.coordinator.aggregate().status).toBe('saved'), WAIT)
 
       await closeHere(workspace)
       const again = await openHere()
@@ -342,8 +345,10 @@ describe('openWorkspace', () => {
       const rule = faulty.addRule({ op: 'writeAtomic', code: 'ENOSPC' })
 
       workspace.session.change('project', project(2))
-      await vi.waitFor(() =>
-        expect(workspace.coordinator.status('project').attempt).toBeGreaterThanOrEqual(4),
+      // Past `maxAttempts` (3): a full disk is never given up on.
+      await vi.waitFor(
+        () => expect(workspace.coordinator.status('project').attempt).toBeGreaterThanOrEqual(4),
+        WAIT,
       )
 
       expect(workspace.coordinator.status('project')).toMatchObject({
@@ -352,7 +357,7 @@ describe('openWorkspace', () => {
       })
       expect((await file('project.json')).equals(before)).toBe(true)
       faulty.removeRule(rule)
-      await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'))
+      await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'), WAIT)
       expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
       expect(await workspace.storage.listTempFiles()).toEqual([])
     })
@@ -373,7 +378,7 @@ describe('openWorkspace', () => {
       expect(await workspace.storage.listTempFiles()).toEqual([])
       faulty.removeRule(rule)
       workspace.session.retry('project')
-      await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'))
+      await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'), WAIT)
       expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
     })
   })
