@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { create } from 'zustand'
 import { immer } from 'zustand/middleware/immer'
 import { createStore } from 'zustand/vanilla'
-import type { ProjectData } from '../../src/core/schemas'
+import { type ProjectData, userSettingsSchema } from '../../src/core/schemas'
 import { createFaultyStorage, createMemoryStorage, type FaultyStorage } from '../../src/testing'
 import { bindStore, type HydrationOutcome } from '../../src/zustand/bind-store'
 import { createProjectStore, mergeProjectEdits, projectDataOf } from '../../src/zustand/project-store'
@@ -223,6 +223,8 @@ describe('bindStore', () => {
     const store = createProjectStore(testEnvironment())
     const onRehydrate = vi.fn()
     const binding = bindStore(store, { session: spy, key: 'project', partialize: projectDataOf, onRehydrate })
+    const seen: string[] = []
+    binding.onHydration((hydration) => seen.push(hydration))
 
     const outcome = await binding.whenHydrated()
     expect(outcome.status).toBe('needsUser')
@@ -238,6 +240,7 @@ describe('bindStore', () => {
     if (outcome.status !== 'needsUser') throw new Error('unreachable')
     await outcome.document.startEmpty()
     expect(binding.hydration).toBe('hydrated')
+    expect(seen).toEqual(['needsUser', 'hydrated'])
     expect(onRehydrate).toHaveBeenCalledTimes(2)
     await clock.advance(150)
     const written = (await reload(memory, 'project')) as ProjectData
@@ -323,6 +326,29 @@ describe('bindStore', () => {
     expect(outcome).toMatchObject({ status: 'hydrated', document: { source: 'primary' } })
     expect(store.getState().editor.fontSize).toBe(20)
     expect(((await reload(memory, 'settings')) as { editor: { fontSize: number } }).editor.fontSize).toBe(20)
+  })
+
+  it('shows a file from a newer app read-only and never sends its changes', async () => {
+    const newer = { ...userSettingsSchema.parse({ theme: 'dark' }), sidebar: 'left' }
+    const storage = createMemoryStorage({ files: { 'settings.json': fileOf('settings', newer, 4, 3) } })
+    const { clock, memory, session } = setup({ storage })
+    const spy = recording(session)
+    const store = createSettingsStore()
+    const migrate = vi.fn((persisted: unknown, version: number) => {
+      const { sidebar: _dropped, ...known } = persisted as typeof newer
+      return { ...known, language: `v${version}` }
+    })
+    const binding = bindStore(store, { session: spy, key: 'settings', partialize: settingsOf, migrate })
+
+    await binding.whenHydrated()
+    store.getState().setTheme('light')
+    await clock.advance(5000)
+
+    expect(binding.readOnly).toMatchObject({ code: 'future-version', fileVersion: 3 })
+    expect(migrate).toHaveBeenCalledWith(newer, 3)
+    expect(store.getState().language).toBe('v3')
+    expect(spy.changes).toEqual([])
+    expect(memory.log.filter((op) => op.call === 'writeAtomic')).toEqual([])
   })
 
   it('uses migrate for data of another schema version than the store follows', async () => {

@@ -26,7 +26,10 @@ describe('connectReferenceStores', () => {
 
     // The next start: fresh stores and a fresh session over the same files.
     const next = setup({ storage: memory.fork() })
-    const second = connectReferenceStores(next.session, testEnvironment(Date.parse('2026-02-01T00:00:00.000Z')))
+    const second = connectReferenceStores(
+      next.session,
+      testEnvironment(Date.parse('2026-02-01T00:00:00.000Z')),
+    )
     const again = await second.whenHydrated()
 
     expect(again.conversations.map((outcome) => outcome.status)).toEqual(['hydrated'])

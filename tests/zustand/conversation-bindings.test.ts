@@ -48,7 +48,9 @@ describe('bindConversations', () => {
 
   it('loads a conversation that exists only on disk into the store', async () => {
     const onDisk = sampleConversation('c1')
-    const storage = createMemoryStorage({ files: { 'conversations/c1.json': fileOf('conversation', onDisk) } })
+    const storage = createMemoryStorage({
+      files: { 'conversations/c1.json': fileOf('conversation', onDisk) },
+    })
     const { session } = setup({ storage })
     const spy = recording(session)
     const chat = createChatStore(testEnvironment())

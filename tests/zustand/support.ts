@@ -61,10 +61,15 @@ export async function reload(memory: MemoryStorage, key: string): Promise<unknow
 }
 
 /** A file an earlier run wrote, verified and complete. */
-export function fileOf(kind: 'project' | 'settings' | 'conversation' | 'cache', data: unknown, revision = 1) {
+export function fileOf(
+  kind: 'project' | 'settings' | 'conversation' | 'cache',
+  data: unknown,
+  revision = 1,
+  schemaVersion = kind === 'settings' ? 2 : 1,
+) {
   return snapshotCodec.encode({
     kind,
-    schemaVersion: kind === 'settings' ? 2 : 1,
+    schemaVersion,
     revision,
     savedAt: '2026-01-15T10:00:00.000Z',
     data,
