@@ -43,6 +43,11 @@ import { type MergeEdits, mergeEarlyEdits } from './merge-edits'
  * disk; what it changed is kept; keyed lists (records with an `id`) merge record by record, so a node added before
  * the load is appended to the loaded tree. The merged slice is then saved as the next revision, and only if it
  * differs from what loaded. A store with other needs passes its own `mergeEdits`.
+ *
+ * Two cases follow from the same rule. First run (no file, no backups): the store's slice when hydration started is
+ * the document's empty data, so the store keeps its state and, with no early edit, nothing is written until the
+ * first edit (`saveNew` writes it at once). `rehydrate()` after a flush that failed: the store holds data the file
+ * never received, so the whole slice counts as edited and wins over the older file.
  */
 
 /** What a binding needs of a zustand store: vanilla `createStore`, React `create`, with or without immer. */
@@ -141,7 +146,10 @@ export interface StoreBinding<P> {
   unbind(): void
 }
 
-/** Connects a zustand store to a document. Hydration starts at once; see the module comment for the rules. */
+/**
+ * Connects a zustand store to a document. Hydration starts at once; see the module comment for the rules. Throws
+ * `invalid-id` for a key that is not a document key.
+ */
 export function bindStore<S, P = S>(
   store: BindableStore<S>,
   options: BindStoreOptions<S, P>,
