@@ -1,0 +1,272 @@
+import { listBackups, pruneBackups } from '../../core/backups'
+import { ERROR_TEXT, toSaveflowError } from '../../core/errors'
+import {
+  BACKUPS_DIR,
+  backupDir,
+  CONVERSATIONS_DIR,
+  documentPath,
+  ID_PATTERN,
+  isTempFileName,
+  joinPath,
+} from '../../core/paths'
+import type { DocumentKind } from '../../core/status'
+import { FIX_TEXT, PROBLEM_TEXT } from '../text'
+import type {
+  CheckContext,
+  CompactOptions,
+  CompactOutcome,
+  Discovery,
+  DocumentCheck,
+  KindChecker,
+  RepairOptions,
+} from './checker'
+import { inspectBackups, inspectFile } from './inspect-file'
+import type { CompactAction, DocumentReport, Problem, RepairAction } from './report'
+
+/**
+ * The checker of the snapshot documents (`project.json`, `settings.json`, `conversations/<id>.json`) and their
+ * backups. Its repair is the load machine's recovery, run ahead of time: a damaged (`corrupt`, `invalid-data`) or
+ * missing primary is replaced by the newest backup that verifies, a damaged backup is quarantined. What the load
+ * machine leaves alone (too large, unreadable, a newer version) is left alone here too.
+ */
+
+type SnapshotKind = Exclude<DocumentKind, 'cache'>
+
+/** Creates the checker of one snapshot kind. */
+export function snapshotChecker(kind: SnapshotKind): KindChecker {
+  return {
+    kind,
+    discover: (ctx) => (kind === 'conversation' ? discoverConversations(ctx) : single(kind)),
+    check: (ctx, key) => checkSnapshotDocument(ctx, kind, key),
+    repair: repairSnapshotDocument,
+    compact: compactSnapshotDocuments,
+  }
+}
+
+async function single(key: 'project' | 'settings'): Promise<Discovery> {
+  // Always reported, even when absent: "missing" is worth seeing in a workspace listing.
+  return { keys: [key], strays: [] }
+}
+
+/** Conversation files, plus conversations that only have backups left (a crash between quarantine and restore). */
+async function discoverConversations(ctx: CheckContext): Promise<Discovery> {
+  const ids = new Set<string>()
+  const strays: string[] = []
+  for (const entry of await ctx.storage.list(CONVERSATIONS_DIR)) {
+    const path = joinPath(CONVERSATIONS_DIR, entry.name)
+    // Temp files are reported by the workspace-wide temp file check.
+    if (entry.isDirectory || isTempFileName(entry.name)) {
+      if (entry.isDirectory) strays.push(path)
+      continue
+    }
+    const id = entry.name.endsWith('.json') ? entry.name.slice(0, -'.json'.length) : ''
+    if (ID_PATTERN.test(id)) ids.add(id)
+    else strays.push(path)
+  }
+  const backupRoot = joinPath(BACKUPS_DIR, 'conversation')
+  for (const entry of await ctx.storage.list(backupRoot)) {
+    if (!entry.isDirectory || !ID_PATTERN.test(entry.name) || ids.has(entry.name)) continue
+    if ((await listBackups(ctx.storage, `conversation/${entry.name}`)).length > 0) ids.add(entry.name)
+  }
+  return { keys: [...ids].sort().map((id) => `conversation/${id}`), strays }
+}
+
+async function checkSnapshotDocument(ctx: CheckContext, kind: string, key: string): Promise<DocumentCheck> {
+  const definition = ctx.repository.definitionFor(key)
+  const path = documentPath(key)
+  const primary = await inspectFile(ctx.storage, definition, path)
+  const backups = await inspectBackups(ctx.storage, definition, key)
+  const document: DocumentReport = {
+    key,
+    kind,
+    path,
+    status: primary.status,
+    revision: primary.snapshot?.revision ?? null,
+    savedAt: primary.snapshot?.savedAt ?? null,
+    schemaVersion: primary.snapshot?.schemaVersion ?? null,
+    size: primary.size,
+    error: primary.error,
+    backups,
+  }
+
+  const problems: Problem[] = []
+  const add = (problem: Omit<Problem, 'key'>) => problems.push({ key, ...problem })
+  const valid = backups.find((backup) => backup.valid)
+  const message = primary.error?.message ?? ''
+  switch (primary.status) {
+    case 'ok': {
+      const version = primary.snapshot?.schemaVersion ?? definition.schemaVersion
+      if (version < definition.schemaVersion) {
+        add({
+          code: 'older-version',
+          severity: 'info',
+          path,
+          message: PROBLEM_TEXT.olderVersion,
+          fix: FIX_TEXT.olderVersion(version, definition.schemaVersion),
+        })
+      }
+      break
+    }
+    case 'missing':
+      if (backups.length > 0) {
+        add({
+          code: 'primary-missing',
+          severity: valid === undefined ? 'needs-choice' : 'repairable',
+          path,
+          message: PROBLEM_TEXT.missingWithBackups,
+          fix:
+            valid === undefined
+              ? FIX_TEXT.missingNoValidBackup
+              : FIX_TEXT.restoreMissing(valid.name, valid.revision),
+        })
+      }
+      break
+    case 'corrupt':
+    case 'invalid': {
+      const reason = primary.error?.reason
+      add({
+        code: primary.status === 'corrupt' ? 'primary-corrupt' : 'primary-invalid',
+        severity: valid === undefined ? 'needs-choice' : 'repairable',
+        path,
+        message: reason === null || reason === undefined ? message : `${message} (${reason})`,
+        fix: valid === undefined ? FIX_TEXT.noValidBackup : FIX_TEXT.restore(valid.name, valid.revision),
+      })
+      break
+    }
+    case 'too-large':
+      add({ code: 'primary-too-large', severity: 'needs-choice', path, message, fix: FIX_TEXT.tooLarge })
+      break
+    case 'future-version':
+      add({ code: 'future-version', severity: 'needs-choice', path, message, fix: FIX_TEXT.futureVersion })
+      break
+    default: {
+      const code = primary.error?.code ?? 'io'
+      add({
+        code: 'primary-unreadable',
+        severity: 'needs-choice',
+        path,
+        message,
+        fix: FIX_TEXT.unreadable(ERROR_TEXT[code].hint),
+      })
+    }
+  }
+
+  for (const backup of backups) {
+    if (backup.valid) continue
+    const reason = backup.error?.reason
+    const text = backup.error?.message ?? backup.status
+    add({
+      code: backup.status === 'corrupt' ? 'backup-corrupt' : 'backup-unusable',
+      severity: backup.status === 'corrupt' ? 'repairable' : 'info',
+      path: backup.path,
+      message: reason === null || reason === undefined ? text : `${text} (${reason})`,
+      fix: backup.status === 'corrupt' ? FIX_TEXT.quarantineBackup : FIX_TEXT.unusableBackup,
+    })
+  }
+  const keep = ctx.config.backupCount
+  if (backups.length > keep) {
+    add({
+      code: 'backups-over-limit',
+      severity: 'info',
+      path: backupDir(key),
+      message: PROBLEM_TEXT.overLimit(backups.length),
+      fix: FIX_TEXT.overLimit(backups.length - keep, keep),
+    })
+  }
+  return { document, problems }
+}
+
+async function repairSnapshotDocument(
+  ctx: CheckContext,
+  check: DocumentCheck,
+  options: RepairOptions,
+): Promise<RepairAction[]> {
+  const { document } = check
+  const { key, path } = document
+  const actions: RepairAction[] = []
+  const attempt = async (target: string, step: () => Promise<RepairAction | null>) => {
+    try {
+      const action = await step()
+      if (action !== null) actions.push(action)
+    } catch (error) {
+      const e = toSaveflowError(error)
+      actions.push({
+        type: 'failed',
+        key,
+        path: target,
+        error: { code: e.code, message: e.message, hint: e.hint },
+      })
+    }
+  }
+
+  // Damaged backups first: they never count as a way back, and nothing below reads them.
+  for (const backup of document.backups) {
+    if (backup.status !== 'corrupt') continue
+    await attempt(backup.path, async () => {
+      const moved = await ctx.repository.quarantineBackup(key, backup.name, backup.error?.reason ?? 'corrupt')
+      return { type: 'backup-quarantined', key, path: backup.path, to: moved.to }
+    })
+  }
+
+  const damaged = document.status === 'corrupt' || document.status === 'invalid'
+  const lost = document.status === 'missing' && document.backups.length > 0
+  if (!damaged && !lost) return actions
+  const valid = document.backups.find((backup) => backup.valid)
+  if (valid !== undefined) {
+    await attempt(path, async () => {
+      const seen = ctx.events.length
+      // restoreBackup keeps a copy of a damaged file in quarantine before it replaces it, so no crash in between
+      // leaves the document without a file (see Repository.restoreBackup).
+      const restored = await ctx.repository.restoreBackup(key, valid.name)
+      const copy = ctx.events
+        .slice(seen)
+        .find((event) => event.type === 'quarantined' && event.key === key && event.result.from === path)
+      return {
+        type: 'restored',
+        key,
+        path,
+        backup: valid.name,
+        revision: restored.revision,
+        quarantined: copy?.type === 'quarantined' ? copy.result.to : null,
+      }
+    })
+  } else if (damaged && options.quarantineUnrecoverable) {
+    await attempt(path, async () => {
+      const moved = await ctx.repository.quarantine(key, document.error?.reason ?? document.status)
+      return { type: 'quarantined', key, path, to: moved.to }
+    })
+  }
+  return actions
+}
+
+async function compactSnapshotDocuments(
+  ctx: CheckContext,
+  checks: DocumentCheck[],
+  options: CompactOptions,
+): Promise<CompactOutcome> {
+  const actions: CompactAction[] = []
+  const skipped: CompactOutcome['skipped'] = []
+  for (const { document } of checks) {
+    if (document.backups.length <= options.keep) continue
+    // Backups are the only way back for a document whose file does not verify: keep every one of them.
+    if (document.status !== 'ok') {
+      skipped.push({
+        key: document.key,
+        reason: `its file is ${document.status}; run "saveflow repair" first`,
+      })
+      continue
+    }
+    const sizes = new Map(document.backups.map((backup) => [backup.name, backup.size]))
+    for (const removed of await pruneBackups(ctx.storage, document.key, options.keep)) {
+      actions.push({
+        type: 'backup-pruned',
+        key: document.key,
+        path: removed.path,
+        revision: removed.revision,
+        takenAt: new Date(removed.takenAt).toISOString(),
+        size: sizes.get(removed.name) ?? null,
+      })
+    }
+  }
+  return { actions, skipped }
+}
