@@ -1,4 +1,4 @@
-import { isSaveflowError, type SaveflowError } from '../core/errors'
+import { isSaveflowError, type SaveflowError, toSaveflowError } from '../core/errors'
 import { EXIT, type ExitCode } from './exit-codes'
 import { CLI_ERROR_TEXT, type CliErrorCode } from './text'
 
@@ -54,6 +54,11 @@ export function describeError(error: unknown): ErrorDescription {
       exitCode: error.exitCode,
       details: error.details ?? null,
     }
+  }
+  // A system error (EACCES while listing a folder, EIO while reading) is a condition, not a bug: say it in words.
+  const code = (error as { code?: unknown } | null)?.code
+  if (!isSaveflowError(error) && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+    return describeError(toSaveflowError(error))
   }
   if (isSaveflowError(error)) {
     return {

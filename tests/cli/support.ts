@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import type { Dirent } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -105,7 +106,6 @@ export const renameProject =
 
 /** Flips one bit in the middle of a file, in place. */
 export async function flipByte(path: string): Promise<void> {
-  const { writeFile } = await import('node:fs/promises')
   const bytes = await readFile(path)
   const at = Math.floor(bytes.length / 2)
   bytes[at] = bytes[at]! ^ 0x04
@@ -114,14 +114,13 @@ export async function flipByte(path: string): Promise<void> {
 
 /** Cuts a file to half its size, in place (a torn write on a file system without atomic replace). */
 export async function truncateHalf(path: string): Promise<void> {
-  const { truncate, stat } = await import('node:fs/promises')
   await truncate(path, Math.floor((await stat(path)).size / 2))
 }
 
 /** Every file under `dir`, workspace-relative, sorted. */
 export async function listFiles(dir: string, sub = ''): Promise<string[]> {
   const out: string[] = []
-  let entries: import('node:fs').Dirent[]
+  let entries: Dirent[]
   try {
     entries = await readdir(join(dir, sub), { withFileTypes: true })
   } catch {

@@ -1,5 +1,6 @@
 import { toSaveflowError } from '../../core/errors'
 import { listQuarantine } from '../../core/quarantine'
+import { EXIT } from '../exit-codes'
 import { FIX_TEXT, PROBLEM_TEXT } from '../text'
 import { readLockInfo } from '../workspace'
 import type { CheckContext, DocumentCheck, KindChecker, RepairOptions } from './checker'
@@ -152,7 +153,7 @@ export async function repairWorkspace(
     if (checker !== undefined) actions.push(...(await checker.repair(ctx, check, repair)))
   }
   // Checked again from the disk, not inferred: the report says what is true now.
-  const after = await verifyWorkspace({ ...ctx, now: ctx.now }, workspace, options)
+  const after = await verifyWorkspace(ctx, workspace, options)
   const failed = actions.some((action) => action.type === 'failed')
   return {
     command: 'repair',
@@ -161,7 +162,7 @@ export async function repairWorkspace(
     before: { result: before.report.result, problems: before.report.problems },
     actions,
     after: after.report,
-    exitCode: failed ? 6 : after.report.exitCode,
+    exitCode: failed ? EXIT.failed : after.report.exitCode,
   }
 }
 
