@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import picocolors from 'picocolors'
-import { describeError } from './cli-error'
+import { CliError, describeError } from './cli-error'
 import { backupCommand } from './commands/backup'
 import { backupsCommand } from './commands/backups'
 import { compactCommand } from './commands/compact'
@@ -223,6 +223,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof CommanderError) {
       // commander printed the help, the version or its own one-line error already.
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok
+      if (json) {
+        const message = error.message.replace(/^error: /, '')
+        const usage = new CliError('usage', message, EXIT.usage)
+        io.stdout.write(`${JSON.stringify({ error: describeError(usage) }, null, 2)}\n`)
+      }
       return EXIT.usage
     }
     return reportError(io, error, { json, debug, color })

@@ -4,9 +4,12 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { CompactReport, InitReport, VerifyReport } from '../../src/cli/checks/report'
 import { exportFileSchema } from '../../src/cli/export-format'
 import { backupFileName } from '../../src/core/backups'
+import { documentPath } from '../../src/core/paths'
+import { createRepository } from '../../src/core/repository'
 import { createSampleWorkspace } from '../../src/core/sample-data'
 import { conversationSchema, projectDataSchema, userSettingsSchema } from '../../src/core/schemas'
 import { createSnapshotCodec } from '../../src/core/snapshot-codec'
+import { createFsStorage } from '../../src/node/fs-backend'
 import {
   appSave,
   flipByte,
@@ -124,7 +127,7 @@ describe('saveflow export', { timeout: 30_000 }, () => {
 
   it('leaves out a document that does not verify, lists it and exits 1', async () => {
     const dir = await initWorkspace('small')
-    await flipByte(join(dir, 'conversations/c-0001.json'))
+    await flipByte(join(dir, documentPath('conversation/c-0001')))
 
     const run = await saveflow(['export', dir, '-'])
 
@@ -148,11 +151,16 @@ describe('saveflow init', { timeout: 60_000 }, () => {
     expect(json).toMatchObject({ nodes: 50, conversations: 2, messages: 40 })
     expect(json.totalBytes).toBeGreaterThan(25_000)
     expect(json.totalBytes).toBeLessThan(36_000)
-    const data = async (path: string) =>
-      (JSON.parse(await readFile(join(dir, path), 'utf8')) as { data: unknown }).data
-    expect(projectDataSchema.safeParse(await data('project.json')).success).toBe(true)
-    expect(userSettingsSchema.safeParse(await data('settings.json')).success).toBe(true)
-    expect(conversationSchema.safeParse(await data('conversations/c-0000.json')).success).toBe(true)
+    // Read back the way the app reads (whatever the file layout), then checked against the schemas here too.
+    const repository = createRepository({ storage: createFsStorage(dir) })
+    const load = async (key: string) => {
+      const loaded = await repository.load(key)
+      if (!loaded.ok) throw loaded.error
+      return loaded.data
+    }
+    expect(projectDataSchema.safeParse(await load('project')).success).toBe(true)
+    expect(userSettingsSchema.safeParse(await load('settings')).success).toBe(true)
+    expect(conversationSchema.safeParse(await load('conversation/c-0000')).success).toBe(true)
     expect((await saveflow(['verify', dir])).code).toBe(0)
   })
 

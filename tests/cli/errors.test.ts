@@ -142,6 +142,13 @@ describe('saveflow errors', { timeout: 30_000 }, () => {
     expect(option.code).toBe(64)
     expect(option.stderr).toContain("unknown option '--frob'")
   })
+
+  it('reports a usage error as JSON too when --json is given', async () => {
+    const { code, json } = await saveflowJson<{ error: Record<string, unknown> }>(['verify', '.', '--frob'])
+
+    expect(code).toBe(64)
+    expect(json.error).toMatchObject({ code: 'usage', message: "unknown option '--frob'", exitCode: 64 })
+  })
 })
 
 describe('saveflow colours', { timeout: 30_000 }, () => {

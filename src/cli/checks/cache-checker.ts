@@ -28,11 +28,13 @@ async function discover(ctx: CheckContext): Promise<Discovery> {
   const keys: string[] = []
   const strays: string[] = []
   for (const entry of await ctx.storage.list(CACHE_DIR)) {
-    if (isTempFileName(entry.name)) continue
+    if (!entry.isDirectory && isTempFileName(entry.name)) continue
     const path = joinPath(CACHE_DIR, entry.name)
-    const name =
-      !entry.isDirectory && entry.name.endsWith('.json') ? entry.name.slice(0, -'.json'.length) : ''
-    if (ID_PATTERN.test(name)) keys.push(`cache/${name}`)
+    const dot = entry.name.indexOf('.')
+    const name = dot === -1 ? entry.name : entry.name.slice(0, dot)
+    // Only the very file documentPath names for the key: the layout stays the repository's to decide.
+    if (!entry.isDirectory && ID_PATTERN.test(name) && documentPath(`cache/${name}`) === path)
+      keys.push(`cache/${name}`)
     else strays.push(path)
   }
   return { keys: keys.sort(), strays }
@@ -121,7 +123,8 @@ async function compact(ctx: CheckContext, checks: DocumentCheck[]): Promise<Comp
   const ttlMs = ctx.repository.definitionFor('cache/any').ttlMs ?? Number.POSITIVE_INFINITY
   const removed = await pruneCache(ctx.storage, { maxTotalBytes: CACHE_MAX_TOTAL_BYTES, ttlMs, now: ctx.now })
   for (const file of removed) {
-    const key = `cache/${file.path.slice(CACHE_DIR.length + 1, -'.json'.length)}`
+    const name = file.path.slice(CACHE_DIR.length + 1)
+    const key = `cache/${name.slice(0, name.indexOf('.'))}`
     actions.push({
       type: 'cache-dropped',
       key,

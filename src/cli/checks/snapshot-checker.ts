@@ -48,19 +48,21 @@ async function single(key: 'project' | 'settings'): Promise<Discovery> {
   return { keys: [key], strays: [] }
 }
 
-/** Conversation files, plus conversations that only have backups left (a crash between quarantine and restore). */
+/**
+ * Conversation files, plus conversations that only have backups left (a crash between quarantine and restore). A
+ * file counts when it is the very file `documentPath` names for its id, so discovery follows the layout the
+ * repository writes; anything else in the folder is a stray, reported and left alone.
+ */
 async function discoverConversations(ctx: CheckContext): Promise<Discovery> {
   const ids = new Set<string>()
   const strays: string[] = []
   for (const entry of await ctx.storage.list(CONVERSATIONS_DIR)) {
     const path = joinPath(CONVERSATIONS_DIR, entry.name)
     // Temp files are reported by the workspace-wide temp file check.
-    if (entry.isDirectory || isTempFileName(entry.name)) {
-      if (entry.isDirectory) strays.push(path)
-      continue
-    }
-    const id = entry.name.endsWith('.json') ? entry.name.slice(0, -'.json'.length) : ''
-    if (ID_PATTERN.test(id)) ids.add(id)
+    if (!entry.isDirectory && isTempFileName(entry.name)) continue
+    const dot = entry.name.indexOf('.')
+    const id = dot === -1 ? entry.name : entry.name.slice(0, dot)
+    if (!entry.isDirectory && ID_PATTERN.test(id) && documentPath(`conversation/${id}`) === path) ids.add(id)
     else strays.push(path)
   }
   const backupRoot = joinPath(BACKUPS_DIR, 'conversation')
