@@ -1,4 +1,5 @@
 import { listBackups, pruneBackups } from '../../core/backups'
+import type { DocumentDefinition } from '../../core/documents'
 import { ERROR_TEXT, toSaveflowError } from '../../core/errors'
 import {
   BACKUPS_DIR,
@@ -20,7 +21,7 @@ import type {
   KindChecker,
   RepairOptions,
 } from './checker'
-import { inspectBackups, inspectFile } from './inspect-file'
+import { type Inspected, inspectBackups, inspectFile } from './inspect-file'
 import type { CompactAction, DocumentReport, Problem, RepairAction } from './report'
 
 /**
@@ -32,12 +33,34 @@ import type { CompactAction, DocumentReport, Problem, RepairAction } from './rep
 
 type SnapshotKind = Exclude<DocumentKind, 'cache'>
 
+/** Reads a document's primary file(s) without changing anything; see {@link inspectFile}. */
+export type InspectPrimary = (
+  ctx: CheckContext,
+  key: string,
+  definition: DocumentDefinition,
+) => Promise<Inspected>
+
+/** Options of {@link snapshotChecker}. */
+export interface SnapshotCheckerOptions {
+  /**
+   * How the primary is read. Backups are snapshot files in every layout, so a journaled kind (a conversation log,
+   * the project with its journal) reuses this checker's backups, repair and compaction and only brings its own
+   * read-only replay here (then adds its torn-tail and damaged-record problems to what `check` returns).
+   * @default the snapshot file at `documentPath(key)`
+   */
+  inspectPrimary?: InspectPrimary
+}
+
+const inspectSnapshotPrimary: InspectPrimary = (ctx, key, definition) =>
+  inspectFile(ctx.storage, definition, documentPath(key))
+
 /** Creates the checker of one snapshot kind. */
-export function snapshotChecker(kind: SnapshotKind): KindChecker {
+export function snapshotChecker(kind: SnapshotKind, options: SnapshotCheckerOptions = {}): KindChecker {
+  const inspectPrimary = options.inspectPrimary ?? inspectSnapshotPrimary
   return {
     kind,
     discover: (ctx) => (kind === 'conversation' ? discoverConversations(ctx) : single(kind)),
-    check: (ctx, key) => checkSnapshotDocument(ctx, kind, key),
+    check: (ctx, key) => checkSnapshotDocument(ctx, kind, key, inspectPrimary),
     repair: repairSnapshotDocument,
     compact: compactSnapshotDocuments,
   }
@@ -73,10 +96,15 @@ async function discoverConversations(ctx: CheckContext): Promise<Discovery> {
   return { keys: [...ids].sort().map((id) => `conversation/${id}`), strays }
 }
 
-async function checkSnapshotDocument(ctx: CheckContext, kind: string, key: string): Promise<DocumentCheck> {
+async function checkSnapshotDocument(
+  ctx: CheckContext,
+  kind: string,
+  key: string,
+  inspectPrimary: InspectPrimary,
+): Promise<DocumentCheck> {
   const definition = ctx.repository.definitionFor(key)
   const path = documentPath(key)
-  const primary = await inspectFile(ctx.storage, definition, path)
+  const primary = await inspectPrimary(ctx, key, definition)
   const backups = await inspectBackups(ctx.storage, definition, key)
   const document: DocumentReport = {
     key,
