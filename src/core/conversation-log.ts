@@ -9,7 +9,7 @@ import {
   readBatches,
 } from './record-codec'
 import { type Conversation, idSchema, isoDateSchema, type Message, messageSchema } from './schemas'
-import { diffKeyed, isKeyed, jsonEqual, KeyedList, keyedArray, patchError } from './tree-diff'
+import { diffKeyed, isKeyed, jsonEqual, KeyedList, patchError } from './tree-diff'
 
 /**
  * A conversation on disk: `conversations/<id>.jsonl`, an append-only log in the record format of `record-codec.ts`
@@ -91,10 +91,16 @@ export function diffConversation(prev: Conversation, next: Conversation): Conver
   return patches
 }
 
+/** True for an array of items with unique string ids: what `add` records can hold. */
+export function isKeyedList(value: unknown): value is { id: string }[] {
+  if (!Array.isArray(value) || !value.every(isKeyed)) return false
+  return new Set(value.map((item) => item.id)).size === value.length
+}
+
 /** What a compacted log holds. */
 export interface CompactLogInput {
-  /** The conversation (validated). */
-  data: Conversation
+  /** The conversation (validated, unless validation is off: then whatever object was saved). */
+  data: unknown
   schemaVersion: number
   revision: number
   savedAt: string
@@ -102,7 +108,7 @@ export interface CompactLogInput {
 
 /** A compacted log: header and one `add` per message, as one batch (`messages` at once when ids repeat). */
 export function encodeCompactLog(input: CompactLogInput): Uint8Array {
-  const data = input.data as unknown as Record<string, unknown>
+  const data = input.data as Record<string, unknown>
   const header = {
     op: 'header',
     format: LOG_FORMAT,
@@ -110,12 +116,11 @@ export function encodeCompactLog(input: CompactLogInput): Uint8Array {
     schemaVersion: input.schemaVersion,
     fields: fieldsOf(data),
   }
-  const messages = input.data.messages
-  const unique = new Set(messages.map((message) => message.id)).size === messages.length
-  const body: RecordValue[] = unique
+  const { messages } = data
+  const body: RecordValue[] = isKeyedList(messages)
     ? messages.map((message) => ({ op: 'add', message }))
     : [{ op: 'messages', messages }]
-  return encodeBatch([header, ...(messages.length === 0 ? [] : body)], input.revision, input.savedAt)
+  return encodeBatch([header, ...body], input.revision, input.savedAt)
 }
 
 /** The lines of one save's patches, ready for one append. */
@@ -126,7 +131,7 @@ export function encodeLogBatch(patches: readonly ConversationPatch[], revision: 
 /** Applies log records to a conversation being rebuilt; throws `invalid-data` (reason `bad-patch`) on a bad one. */
 class ConversationReplay {
   private fields: Map<string, unknown> | null = null
-  private readonly messages = new KeyedList<{ id: string }>([])
+  private readonly messages = new KeyedList([])
   schemaVersion = 0
 
   apply(record: RecordValue): void {
@@ -157,7 +162,7 @@ class ConversationReplay {
       this.messages.put(message)
     } else if (op === 'delete') this.messages.remove(String(record.id))
     else if (op === 'fields') this.setFields(record.fields)
-    else if (op === 'messages') this.messages.replace(keyedArray(record.messages, 'message list'))
+    else if (op === 'messages') this.messages.replace(record.messages)
     else if (op !== 'commit') throw patchError(`Unknown conversation record "${String(op)}".`)
   }
 
@@ -174,11 +179,11 @@ class ConversationReplay {
   }
 
   messageCount(): number {
-    return this.messages.toArray().length
+    return this.messages.size
   }
 
   result(): Record<string, unknown> {
-    return { ...Object.fromEntries(this.fields ?? []), messages: this.messages.toArray() }
+    return { ...Object.fromEntries(this.fields ?? []), messages: this.messages.value() }
   }
 }
 
@@ -229,4 +234,26 @@ export function readConversationLog(bytes: Uint8Array): ConversationLogRead {
     end: last.end,
     damage: failed?.damage ?? read.damage,
   }
+}
+
+/**
+ * Applies patches to a conversation (the rpc path: a page sends the patches, this side applies them to the data it
+ * holds). Throws `invalid-data` (reason `bad-patch`) for a patch that cannot apply. The result is not validated.
+ */
+export function applyConversationPatches(
+  base: unknown,
+  patches: readonly ConversationPatch[],
+): Record<string, unknown> {
+  const data = base as Record<string, unknown>
+  const replay = new ConversationReplay()
+  replay.apply({
+    op: 'header',
+    format: LOG_FORMAT,
+    kind: 'conversation',
+    schemaVersion: 1,
+    fields: fieldsOf(data),
+  })
+  replay.apply({ op: 'messages', messages: data.messages })
+  for (const patch of patches) replay.apply(patch as unknown as RecordValue)
+  return replay.result()
 }

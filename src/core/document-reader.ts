@@ -22,8 +22,29 @@ export interface LoadSuccess<T = unknown> {
   migratedFrom?: number
   /** The file that was read. */
   path: string
-  /** Its size in bytes. */
+  /** Its size in bytes (the project: snapshot and journal together). */
   size: number
+  /** Journaled documents (a conversation log, the project journal): what the replay found. */
+  journal?: JournalReport
+}
+
+/**
+ * What loading a log or journal found besides the data. `damage` means the document needs attention: the data is
+ * the prefix of whole saves before the damage, the records after it were left out (a copy of the file goes to
+ * quarantine before the writer replaces it, so nothing is deleted).
+ */
+export interface JournalReport {
+  /** The log or journal file. */
+  path: string
+  /** Records replayed (headers included). */
+  records: number
+  /**
+   * Bytes of a torn tail that were ignored: an append that a crash cut short, never acknowledged. Before the next
+   * append they are copied to quarantine and cut off.
+   */
+  tornBytes: number
+  /** A `corrupt` error (`details`: `reason`, `path`, `line`, `offset`, `recordsAfter`, `lostBytes`). */
+  damage?: SaveflowError
 }
 
 /**
@@ -117,7 +138,20 @@ export async function checkSnapshot<S extends z.ZodType>(
   path: string,
   hooks: CheckHooks = {},
 ): Promise<LoadResult<z.infer<S>>> {
-  const { snapshot } = file
+  return checkData(definition, file.snapshot, path, file.bytes.length, hooks)
+}
+
+/**
+ * {@link checkSnapshot} for data that did not come from one snapshot file (a replayed log or journal): the version
+ * check, migration and validation of `snapshot.data`, reported as a file of `size` bytes at `path`.
+ */
+export async function checkData<S extends z.ZodType>(
+  definition: DocumentDefinition<S>,
+  snapshot: Snapshot,
+  path: string,
+  size: number,
+  hooks: CheckHooks = {},
+): Promise<LoadResult<z.infer<S>>> {
   if (snapshot.schemaVersion > definition.schemaVersion) {
     const error = new SaveflowError('future-version', {
       message: `The file has ${definition.kind} schema version ${snapshot.schemaVersion}; this version reads up to ${definition.schemaVersion}.`,
@@ -153,7 +187,7 @@ export async function checkSnapshot<S extends z.ZodType>(
     savedAt: snapshot.savedAt,
     ...(migratedFrom === undefined ? {} : { migratedFrom }),
     path,
-    size: file.bytes.length,
+    size,
   }
 }
 

@@ -25,6 +25,15 @@ export interface BackupPolicy {
   enabled: boolean
 }
 
+/**
+ * How a kind is laid out on disk (DESIGN.md "Documents"):
+ * - `snapshot`: one file, replaced whole on every save;
+ * - `snapshot+journal`: a snapshot plus a journal of keyed patches appended since it (the project);
+ * - `log`: an append-only record log, compacted now and then (a conversation).
+ * Backups of every layout are snapshot files, so they read the same way whatever the kind.
+ */
+export type DocumentLayout = 'snapshot' | 'snapshot+journal' | 'log'
+
 /** Everything saveflow knows about one kind of document. */
 export interface DocumentDefinition<S extends z.ZodType = z.ZodType> {
   kind: DocumentKind
@@ -38,8 +47,10 @@ export interface DocumentDefinition<S extends z.ZodType = z.ZodType> {
   schemaVersion: number
   /** Steps from version 1 up to `schemaVersion` (`schemaVersion - 1` of them). */
   migrations: readonly Migration[]
-  /** Bytes on disk and back. */
+  /** Bytes on disk and back: the snapshot file, and every backup. */
   codec: DocumentCodec
+  /** How the document is stored; see {@link DocumentLayout}. */
+  layout: DocumentLayout
   backup: BackupPolicy
   /** Write-slot priority, lower first (see `KIND_PRIORITY`). */
   priority: number
@@ -62,7 +73,7 @@ export function defineDocument<S extends z.ZodType>(
 
 const MiB = 1024 * 1024
 
-/** The `project` document: `project.json`. */
+/** The `project` document: `project.json` and the patches since it in `project.journal.jsonl`. */
 export const projectDocument = defineDocument({
   kind: 'project',
   key: 'project',
@@ -71,20 +82,25 @@ export const projectDocument = defineDocument({
   schemaVersion: 1,
   migrations: [],
   codec: snapshotCodec,
+  layout: 'snapshot+journal',
   backup: { enabled: true },
   priority: KIND_PRIORITY.project,
   maxBytes: 256 * MiB,
 })
 
-/** A `conversation/<id>` document: `conversations/<id>.json` (an append-only `.jsonl` log in a later version). */
+/**
+ * A `conversation/<id>` document: `conversations/<id>.jsonl`, an append-only log. A `conversations/<id>.json`
+ * snapshot written by an earlier version is still read, and replaced by the log on the first save.
+ */
 export const conversationDocument = defineDocument({
   kind: 'conversation',
   key: 'conversation/<id>',
-  file: 'conversations/<id>.json',
+  file: 'conversations/<id>.jsonl',
   schema: conversationSchema,
   schemaVersion: 1,
   migrations: [],
   codec: snapshotCodec,
+  layout: 'log',
   backup: { enabled: true },
   priority: KIND_PRIORITY.conversation,
   maxBytes: 64 * MiB,
@@ -99,6 +115,7 @@ export const settingsDocument = defineDocument({
   schemaVersion: 2,
   migrations: SETTINGS_MIGRATIONS,
   codec: snapshotCodec,
+  layout: 'snapshot',
   backup: { enabled: true },
   priority: KIND_PRIORITY.settings,
   maxBytes: 4 * MiB,
@@ -113,6 +130,7 @@ export const cacheDocument = defineDocument({
   schemaVersion: 1,
   migrations: [],
   codec: snapshotCodec,
+  layout: 'snapshot',
   backup: { enabled: false },
   priority: KIND_PRIORITY.cache,
   maxBytes: 16 * MiB,

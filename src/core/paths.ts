@@ -84,10 +84,24 @@ export function documentPath(key: string): string {
     case 'settings':
       return 'settings.json'
     case 'conversation':
-      return `${CONVERSATIONS_DIR}/${id}.json`
+      return `${CONVERSATIONS_DIR}/${id}.jsonl`
     case 'cache':
       return `${CACHE_DIR}/${id}.json`
   }
+}
+
+/** The project's journal: the patches saved since `project.json` (DESIGN.md "On disk"). */
+export const PROJECT_JOURNAL_PATH = 'project.journal.jsonl'
+
+/**
+ * The files a document may have besides {@link documentPath}: the project's journal, and the snapshot file an
+ * earlier version wrote for a conversation (`conversations/<id>.json`, read until the first save replaces it).
+ */
+export function companionPaths(key: string): { journal?: string; legacy?: string } {
+  const { kind, id } = parseDocumentKey(key)
+  if (kind === 'project') return { journal: PROJECT_JOURNAL_PATH }
+  if (kind === 'conversation') return { legacy: `${CONVERSATIONS_DIR}/${id}.json` }
+  return {}
 }
 
 /** The folder holding a document's backups; the key maps one to one, so two documents never share one. */

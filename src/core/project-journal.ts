@@ -9,7 +9,7 @@ import {
   readBatches,
 } from './record-codec'
 import type { Snapshot } from './snapshot-codec'
-import { isKeyed, type Keyed, KeyedList, keyedArray, type ProjectPatch, patchError } from './tree-diff'
+import { isKeyed, KeyedList, type ProjectPatch, patchError } from './tree-diff'
 
 /**
  * The project on disk: `project.json`, a plain snapshot (the envelope of `snapshot-codec.ts`), and
@@ -148,6 +148,19 @@ export function replayJournal(snapshot: Snapshot, bytes: Uint8Array | null): Jou
   }
 }
 
+/**
+ * Applies patches to a project (the rpc path: a page sends the patches, this side applies them to the data it
+ * holds). Throws `invalid-data` (reason `bad-patch`) for a patch that cannot apply. The result is not validated.
+ */
+export function applyProjectPatches(
+  base: unknown,
+  patches: readonly ProjectPatch[],
+): Record<string, unknown> {
+  const replay = new ProjectReplay(base)
+  for (const patch of patches) replay.apply(patch as unknown as RecordValue)
+  return replay.result()
+}
+
 function idList(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((id) => typeof id === 'string')) {
     throw patchError('An order record needs a list of ids.')
@@ -162,8 +175,8 @@ function idList(value: unknown): string[] {
  */
 export class ProjectReplay {
   private readonly fields: Map<string, unknown>
-  private readonly tree: KeyedList<Keyed>
-  private readonly refs: KeyedList<Keyed>
+  private readonly tree: KeyedList
+  private readonly refs: KeyedList
 
   constructor(base: unknown) {
     if (typeof base !== 'object' || base === null || Array.isArray(base)) {
@@ -172,8 +185,8 @@ export class ProjectReplay {
     const { tree, conversations, ...rest } = base as Record<string, unknown>
     // A map, so a field named `__proto__` in a file stays a plain field.
     this.fields = new Map(Object.entries(rest))
-    this.tree = new KeyedList(keyedArray(tree ?? [], 'tree'))
-    this.refs = new KeyedList(keyedArray(conversations ?? [], 'conversation list'))
+    this.tree = new KeyedList(tree)
+    this.refs = new KeyedList(conversations)
   }
 
   /** Applies one patch (a record value: extra fields such as `rev` and `at` are ignored). */
@@ -195,8 +208,8 @@ export class ProjectReplay {
   }
 
   private set(field: unknown, value: unknown): void {
-    if (field === 'tree') this.tree.replace(keyedArray(value, 'tree'))
-    else if (field === 'conversations') this.refs.replace(keyedArray(value, 'conversation list'))
+    if (field === 'tree') this.tree.replace(value)
+    else if (field === 'conversations') this.refs.replace(value)
     else if (typeof field !== 'string') throw patchError('A set patch needs a field name.')
     else if (value === undefined) this.fields.delete(field)
     else this.fields.set(field, value)
@@ -206,8 +219,8 @@ export class ProjectReplay {
   result(): Record<string, unknown> {
     return {
       ...Object.fromEntries(this.fields),
-      tree: this.tree.toArray(),
-      conversations: this.refs.toArray(),
+      tree: this.tree.value(),
+      conversations: this.refs.value(),
     }
   }
 }

@@ -128,38 +128,39 @@ function parseObject(text: string): RecordValue | null {
 
 /** Reads the record line at `at`: the exact layout {@link encodeRecords} writes, else a reformatted line. */
 function parseLine(bytes: Uint8Array, at: number): LineResult {
+  return parseExact(bytes, at) ?? parseLoose(bytes, at)
+}
+
+/** The exact layout {@link encodeRecords} writes, or `null` when the bytes at `at` do not have it. */
+function parseExact(bytes: Uint8Array, at: number): LineResult | null {
+  if (!matches(bytes, at, PREFIX)) return null
   let p = at + PREFIX.length
-  if (matches(bytes, at, PREFIX)) {
-    let len = 0
-    let digits = 0
-    while (p < bytes.length && bytes[p]! >= 0x30 && bytes[p]! <= 0x39 && digits < 10) {
-      len = len * 10 + (bytes[p]! - 0x30)
-      p++
-      digits++
-    }
-    const hexAt = p + CRC_KEY.length
-    const bodyAt = hexAt + 8 + REC_KEY.length
-    const bodyEnd = bodyAt + len
-    if (digits > 0 && matches(bytes, p, CRC_KEY) && matches(bytes, hexAt + 8, REC_KEY)) {
-      if (bodyEnd + SUFFIX.length <= bytes.length && matches(bytes, bodyEnd, SUFFIX)) {
-        const hex = String.fromCharCode(...bytes.subarray(hexAt, hexAt + 8))
-        if (crc32(bytes, bodyAt, bodyEnd).toString(16).padStart(8, '0') !== hex) {
-          return { ok: false, reason: 'checksum-mismatch' }
-        }
-        let text: string
-        try {
-          text = decoder.decode(bytes.subarray(bodyAt, bodyEnd))
-        } catch {
-          return { ok: false, reason: 'not-utf8' }
-        }
-        const value = parseObject(text)
-        return value === null
-          ? { ok: false, reason: 'malformed-record' }
-          : { ok: true, value, end: bodyEnd + SUFFIX.length }
-      }
-    }
+  let len = 0
+  let digits = 0
+  while (p < bytes.length && bytes[p]! >= 0x30 && bytes[p]! <= 0x39 && digits < 10) {
+    len = len * 10 + (bytes[p]! - 0x30)
+    p++
+    digits++
   }
-  return parseLoose(bytes, at)
+  const hexAt = p + CRC_KEY.length
+  const bodyAt = hexAt + 8 + REC_KEY.length
+  const bodyEnd = bodyAt + len
+  if (digits === 0 || !matches(bytes, p, CRC_KEY) || !matches(bytes, hexAt + 8, REC_KEY)) return null
+  if (!matches(bytes, bodyEnd, SUFFIX)) return null
+  const hex = String.fromCharCode(...bytes.subarray(hexAt, hexAt + 8))
+  if (crc32(bytes, bodyAt, bodyEnd).toString(16).padStart(8, '0') !== hex) {
+    return { ok: false, reason: 'checksum-mismatch' }
+  }
+  let text: string
+  try {
+    text = decoder.decode(bytes.subarray(bodyAt, bodyEnd))
+  } catch {
+    return { ok: false, reason: 'not-utf8' }
+  }
+  const value = parseObject(text)
+  return value === null
+    ? { ok: false, reason: 'malformed-record' }
+    : { ok: true, value, end: bodyEnd + SUFFIX.length }
 }
 
 /** A line some tool rewrote: whole JSON up to a newline, with a `crc` matching the record serialized again. */
@@ -235,17 +236,21 @@ export function readBatches(bytes: Uint8Array): BatchRead {
   return { batches, end, tornBytes: 0, damage }
 }
 
-/** Valid record lines after the line at `offset` (searched line by line, from each newline on). */
+/**
+ * Valid records anywhere after the bad line at `offset`: at the start of a line, or glued onto a partial line (in
+ * the exact layout), so a record that should never have been glued is still reported rather than cut off with a
+ * torn tail.
+ */
 function countRecordsAfter(bytes: Uint8Array, offset: number): number {
   let count = 0
-  let at = bytes.indexOf(NEWLINE, offset)
-  while (at !== -1 && at + 1 < bytes.length) {
-    const parsed = parseLine(bytes, at + 1)
-    if (parsed.ok) {
+  let p = offset + 1
+  while (p < bytes.length) {
+    const parsed = bytes[p - 1] === NEWLINE ? parseLine(bytes, p) : parseExact(bytes, p)
+    if (parsed?.ok) {
       count++
-      at = parsed.end - 1
+      p = parsed.end
     } else {
-      at = bytes.indexOf(NEWLINE, at + 1)
+      p++
     }
   }
   return count

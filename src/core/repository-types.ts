@@ -3,6 +3,8 @@ import type { PersistenceConfig, PersistenceConfigInput } from './config'
 import type { LoadResult, LoadSuccess } from './document-reader'
 import type { DataOf, DocumentDefinition, DocumentDefinitions } from './documents'
 import type { SaveflowError, SaveflowErrorCode } from './errors'
+import type { CompactionOptions, DocumentPatch } from './journal-store'
+import type { CompactReason } from './journal-write'
 import type { QuarantineResult } from './quarantine'
 import type { ValidateFn, WriteFn, WriteResult } from './save-coordinator'
 import type { LinkMethod, StorageBackend } from './storage'
@@ -27,6 +29,25 @@ export type RepositoryEvent =
   | { type: 'quarantined'; key: string; result: QuarantineResult }
   | { type: 'migrated'; key: string; from: number; to: number }
   | { type: 'cache.dropped'; key: string; path: string; reason: 'expired' | 'evicted' | SaveflowErrorCode }
+  /**
+   * A log or journal was damaged in the middle: the data loaded is the prefix of whole saves before it (`error`
+   * is `corrupt`, details name the line and offset). The next write keeps a copy in quarantine, then rewrites it.
+   */
+  | { type: 'journal.damaged'; key: string; error: SaveflowError }
+  /**
+   * A tail was cut off a log or journal before an append: a torn tail a crash left (a copy of its bytes went to
+   * `quarantined`), or the partial bytes of this process's own failed append (`quarantined: null`).
+   */
+  | {
+      type: 'journal.repaired'
+      key: string
+      path: string
+      cutAt: number
+      cutBytes: number
+      quarantined: string | null
+    }
+  /** A log or journal was compacted: its document written whole, after a threshold or on demand. */
+  | { type: 'compacted'; key: string; bytes: number; reason: Exclude<CompactReason, 'rewrite'> }
 
 /** Options of `createRepository`. */
 export interface RepositoryOptions {
@@ -41,6 +62,8 @@ export interface RepositoryOptions {
   cacheMaxTotalBytes?: number
   /** Receives {@link RepositoryEvent}s. Must not throw. */
   onEvent?: (event: RepositoryEvent) => void
+  /** When conversation logs and the project journal are compacted (besides `compact` on idle and close). */
+  compaction?: CompactionOptions
 }
 
 /** The repository API. Keys are `project`, `settings`, `conversation/<id>`, `cache/<name>`. */
@@ -64,8 +87,32 @@ export interface Repository {
   /**
    * Validates (unless this exact object came from {@link Repository.validate}), backs up the file being replaced
    * when one is due, and writes durably. Resolves with the bytes written once the write is durable.
+   *
+   * A conversation or the project is not written whole: the data is diffed against the last state loaded or saved
+   * (by reference first) and only the change is appended, as one batch with one fsync; `bytes` is then the size of
+   * that append. The data handed over must not be changed in place afterwards (immutable updates, as zustand and
+   * immer make them), since the next save is diffed against it.
    */
   save(key: string, data: unknown, revision: number, signal?: AbortSignal): Promise<WriteResult>
+  /**
+   * Writes a conversation log or the project (snapshot and fresh journal) whole, now, dropping dead records; call
+   * it when the app is idle or closing. `{ bytes: 0 }` when there is nothing to drop, and for snapshot kinds.
+   */
+  compact(key: string, signal?: AbortSignal): Promise<WriteResult>
+  /**
+   * The remote path of a save (DESIGN.md "Data flow"): patches computed beside the state (`diffPatches`) are
+   * checked against their schema, applied to the state this side holds at `baseRevision`, the result validated as a
+   * whole, and appended as revision `revision`. Throws `invalid-data` with `details.reason` `stale-base` when this
+   * side is not at `baseRevision` (send the whole document with `save` instead), `bad-patch` or `invalid-result`
+   * when the patches do not apply; `invalid-id` for a snapshot kind.
+   */
+  appendPatches(
+    key: string,
+    patches: readonly DocumentPatch[],
+    baseRevision: number,
+    revision: number,
+    signal?: AbortSignal,
+  ): Promise<WriteResult>
   /** {@link Repository.validate} as the coordinator's `ValidateFn`. */
   readonly validateFn: ValidateFn
   /** {@link Repository.save} as the coordinator's `WriteFn`. */

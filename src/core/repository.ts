@@ -1,4 +1,5 @@
-import { type BackupInfo, listBackups, pruneBackups, resolveBackup, takeBackup } from './backups'
+import { createBackupSchedule } from './backup-schedule'
+import { type BackupInfo, listBackups, resolveBackup } from './backups'
 import { pruneCache, settleCacheLoad } from './cache'
 import { resolvePersistenceConfig } from './config'
 import {
@@ -12,6 +13,7 @@ import {
 } from './document-reader'
 import { type DataOf, DOCUMENTS, type DocumentDefinition, type DocumentDefinitions } from './documents'
 import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
+import { createJournalStore, resolveCompaction } from './journal-store'
 import { documentPath, parseDocumentKey } from './paths'
 import { copyToQuarantine, listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
 import type { Repository, RepositoryOptions } from './repository-types'
@@ -38,12 +40,19 @@ export function createRepository(options: RepositoryOptions): Repository {
   const emit = options.onEvent ?? (() => {})
   /** Objects returned by `validate`: saving them again skips a second parse of the same (possibly 20 MB) data. */
   const validated = new WeakSet<object>()
-  /** Newest backup time per key, read from the folder once and then kept. */
-  const lastBackupAt = new Map<string, number>()
   /** Keys whose file is from a future version: saving would destroy data this version cannot read. */
   const readOnly = new Map<string, SaveflowError>()
+  const schedule = createBackupSchedule({ storage, config, now, emit })
+  const journals = createJournalStore({
+    storage,
+    now,
+    schedule,
+    emit,
+    compaction: resolveCompaction(options.compaction),
+  })
 
   const definitionFor = (key: string): DocumentDefinition => definitions[parseDocumentKey(key).kind]
+  const journaled = (definition: DocumentDefinition): boolean => definition.layout !== 'snapshot'
 
   function validate<K extends string>(key: K, data: unknown): DataOf<K> {
     const parsed = definitionFor(key).schema.safeParse(data)
@@ -52,40 +61,8 @@ export function createRepository(options: RepositoryOptions): Repository {
     return parsed.data as DataOf<K>
   }
 
-  const keepsBackups = (definition: DocumentDefinition): boolean => definition.backup.enabled
-
-  /** Takes a backup of the file at `path` (which the caller verified). Pruning is separate: see {@link prune}. */
-  async function backup(
-    key: string,
-    path: string,
-    revision: number,
-    reason: 'interval' | 'migration' | 'restore' | 'manual',
-  ): Promise<BackupInfo> {
-    const at = now()
-    const taken = await takeBackup(storage, key, path, revision, at)
-    lastBackupAt.set(key, at)
-    emit({ type: 'backup.created', key, backup: taken.backup, method: taken.method, reason })
-    return taken.backup
-  }
-
   /** Keeps the newest `backupCount` backups; at least one after a migration or restore, the only way back. */
-  async function prune(key: string, atLeastOne: boolean): Promise<void> {
-    const keep = atLeastOne ? Math.max(config.backupCount, 1) : config.backupCount
-    const removed = await wrapIo(pruneBackups(storage, key, keep))
-    if (removed.length > 0) emit({ type: 'backup.pruned', key, removed })
-  }
-
-  async function backupDue(key: string, definition: DocumentDefinition): Promise<boolean> {
-    if (!keepsBackups(definition) || !config.backupEnabled || config.backupCount <= 0) return false
-    let last = lastBackupAt.get(key)
-    if (last === undefined) {
-      last = (await listBackups(storage, key))[0]?.takenAt ?? Number.NEGATIVE_INFINITY
-      lastBackupAt.set(key, last)
-    }
-    const elapsed = now() - last
-    // A clock that went back would otherwise stop backups until it caught up again.
-    return elapsed >= config.backupInterval || elapsed < 0
-  }
+  const prune = (key: string, atLeastOne: boolean) => schedule.prune(key, atLeastOne)
 
   /** Backs up the file about to be replaced, if it verifies. Errors are reported, never thrown: the save goes on. */
   async function backupBeforeReplace(
@@ -94,24 +71,24 @@ export function createRepository(options: RepositoryOptions): Repository {
     path: string,
   ): Promise<void> {
     try {
-      if (!(await backupDue(key, definition))) return
+      if (!(await schedule.due(key, definition))) return
       const current = await readDocumentFile(storage, definition, path)
       if (current.ok) {
-        await backup(key, path, current.snapshot.revision, 'interval')
+        await schedule.link(key, path, current.snapshot.revision, 'interval')
         await prune(key, false)
         return
       }
       const code = current.error.code
       if (code === 'not-found') return
       if (!UNREADABLE_FILE.has(code)) throw current.error
-      lastBackupAt.set(key, now())
+      schedule.defer(key)
       emit({ type: 'backup.skipped', key, code })
       // A damaged file is about to be overwritten: keep it in quarantine instead (durability rule 5).
       if (code === 'corrupt') await quarantine(key, String(current.error.details?.reason ?? 'corrupt'))
     } catch (error) {
       // The next attempt waits an interval too: a folder that refuses backups must not cost a full read of the
       // document on every save.
-      lastBackupAt.set(key, now())
+      schedule.defer(key)
       emit({ type: 'backup.failed', key, error: toSaveflowError(error) })
     }
   }
@@ -131,6 +108,7 @@ export function createRepository(options: RepositoryOptions): Repository {
       config.validation.enabled && !(typeof data === 'object' && data !== null && validated.has(data))
         ? validate(key, data)
         : data
+    if (journaled(definition)) return wrapIo(journals.save(key, definition, checked, revision, signal))
     await backupBeforeReplace(key, definition, path)
     throwIfAborted(signal)
     const bytes = definition.codec.encode({
@@ -179,15 +157,20 @@ export function createRepository(options: RepositoryOptions): Repository {
     }
     const hooks: CheckHooks = {
       beforeMigrate: async (snapshot) => {
-        if (keepsBackups(definition)) {
-          await backup(key, path, snapshot.revision, 'migration')
+        if (definition.backup.enabled) {
+          await schedule.link(key, path, snapshot.revision, 'migration')
           await prune(key, true)
         }
         emit({ type: 'migrated', key, from: snapshot.schemaVersion, to: definition.schemaVersion })
       },
     }
-    const file = await readDocumentFile(storage, definition, path)
-    const result = file.ok ? await checkSnapshot(definition, file, path, hooks) : file
+    const file = journaled(definition) ? null : await readDocumentFile(storage, definition, path)
+    const result =
+      file === null
+        ? await journals.load(key, definition)
+        : file.ok
+          ? await checkSnapshot(definition, file, path, hooks)
+          : file
     if (definition.kind === 'cache')
       return (await settleCache(key, definition, result)) as LoadResult<DataOf<K>>
     // A file that exists but cannot be used must not be overwritten by a save of data that never came from it.
@@ -225,6 +208,7 @@ export function createRepository(options: RepositoryOptions): Repository {
   }
 
   async function quarantine(key: string, reason: string): Promise<QuarantineResult> {
+    if (journaled(definitionFor(key))) return journals.quarantine(key, reason)
     const result = await moveToQuarantine(storage, documentPath(key), reason, now())
     emit({ type: 'quarantined', key, result })
     return result
@@ -257,6 +241,14 @@ export function createRepository(options: RepositoryOptions): Repository {
     const file = await readDocumentFile(storage, definition, info.path)
     const restored = file.ok ? await checkSnapshot(definition, file, info.path) : file
     if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
+    if (journaled(definition)) {
+      await wrapIo(journals.restore(key, definition, restored))
+      readOnly.delete(key)
+      await prune(key, true).catch((error: unknown) =>
+        emit({ type: 'backup.failed', key, error: toSaveflowError(error) }),
+      )
+      return { ...restored, path } as LoadSuccess<DataOf<K>>
+    }
     // Scenario A: the current file verifies; it becomes a backup, so the restore can be undone.
     // Scenario B: it is damaged (or from a future version); a copy goes to quarantine and the file is then
     // replaced, so no crash in between leaves the document without a file.
@@ -264,7 +256,7 @@ export function createRepository(options: RepositoryOptions): Repository {
     const current = await readDocumentFile(storage, definition, path)
     const currentValid = current.ok ? await checkSnapshot(definition, current, path) : current
     if (current.ok && currentValid.ok) {
-      await backup(key, path, current.snapshot.revision, 'restore')
+      await schedule.link(key, path, current.snapshot.revision, 'restore')
     } else if (!currentValid.ok && currentValid.error.code !== 'not-found') {
       const code = currentValid.error.code
       if (!UNREADABLE_FILE.has(code) && code !== 'invalid-data') throw currentValid.error
@@ -283,12 +275,13 @@ export function createRepository(options: RepositoryOptions): Repository {
   async function backupNow(key: string): Promise<BackupInfo | null> {
     const definition = definitionFor(key)
     const path = documentPath(key)
+    if (journaled(definition)) return journals.backupNow(key, definition)
     const current = await readDocumentFile(storage, definition, path)
     if (!current.ok) {
       if (current.error.code === 'not-found') return null
       throw current.error
     }
-    const taken = await backup(key, path, current.snapshot.revision, 'manual')
+    const taken = await schedule.link(key, path, current.snapshot.revision, 'manual')
     await prune(key, true)
     return taken
   }
@@ -306,7 +299,26 @@ export function createRepository(options: RepositoryOptions): Repository {
       save(checkKind(key, kind), data, revision, signal),
     quarantine,
     quarantineBackup,
-    listBackups: async (key) => (keepsBackups(definitionFor(key)) ? wrapIo(listBackups(storage, key)) : []),
+    compact: async (key, signal) => {
+      const definition = definitionFor(key)
+      const blocked = readOnly.get(key)
+      if (blocked !== undefined) throw blocked
+      return journaled(definition) ? wrapIo(journals.compact(key, definition, signal)) : { bytes: 0 }
+    },
+    appendPatches: async (key, patches, baseRevision, revision, signal) => {
+      const definition = definitionFor(key)
+      const blocked = readOnly.get(key)
+      if (blocked !== undefined) throw blocked
+      if (!journaled(definition)) {
+        throw new SaveflowError('invalid-id', {
+          message: `A ${definition.kind} document is saved whole; it takes no patches.`,
+          details: { key },
+        })
+      }
+      throwIfAborted(signal)
+      return wrapIo(journals.appendPatches(key, definition, patches, baseRevision, revision, signal))
+    },
+    listBackups: async (key) => (definitionFor(key).backup.enabled ? wrapIo(listBackups(storage, key)) : []),
     readBackup,
     restoreBackup,
     backupNow: (key) => wrapIo(backupNow(key)),

@@ -156,26 +156,27 @@ function replayKeepsOrder<T extends Keyed>(
 }
 
 /**
- * A list being replayed: an array until the first keyed change, then an ordered map (JavaScript maps keep insertion
- * order, and setting an existing key keeps its place), so each change costs O(1) however long the list.
+ * A list being replayed: the value as read until the first keyed change, then an ordered map (JavaScript maps keep
+ * insertion order, and setting an existing key keeps its place), so each change costs O(1) however long the list.
+ * The value as read may be anything (data saved with validation off); only a keyed change needs a keyed list.
  */
-export class KeyedList<T extends Keyed> {
-  private items: readonly T[] | null
-  private map: Map<string, T> | null = null
+export class KeyedList {
+  private raw: unknown
+  private map: Map<string, Keyed> | null = null
 
-  constructor(items: readonly T[]) {
-    this.items = items
+  constructor(raw: unknown) {
+    this.raw = raw
   }
 
-  private keyed(): Map<string, T> {
+  private keyed(): Map<string, Keyed> {
     if (this.map === null) {
-      const map = new Map<string, T>()
-      for (const item of this.items ?? []) {
+      const map = new Map<string, Keyed>()
+      for (const item of keyedArray(this.raw, 'list')) {
         if (map.has(item.id)) throw patchError(`The list repeats the id "${item.id}".`)
         map.set(item.id, item)
       }
       this.map = map
-      this.items = null
+      this.raw = undefined
     }
     return this.map
   }
@@ -185,7 +186,7 @@ export class KeyedList<T extends Keyed> {
   }
 
   /** Replaces the item with the same id where it is, or appends it. */
-  put(item: T): void {
+  put(item: Keyed): void {
     this.keyed().set(item.id, item)
   }
 
@@ -198,7 +199,7 @@ export class KeyedList<T extends Keyed> {
   reorder(ids: readonly string[]): void {
     const map = this.keyed()
     if (ids.length !== map.size) throw patchError('The order does not list every item once.')
-    const next = new Map<string, T>()
+    const next = new Map<string, Keyed>()
     for (const id of ids) {
       const item = map.get(id)
       if (item === undefined || next.has(id)) throw patchError('The order does not list every item once.')
@@ -208,13 +209,19 @@ export class KeyedList<T extends Keyed> {
   }
 
   /** Replaces the whole list. */
-  replace(items: readonly T[]): void {
-    this.items = items
+  replace(raw: unknown): void {
+    this.raw = raw
     this.map = null
   }
 
-  toArray(): T[] {
-    return this.map === null ? [...(this.items ?? [])] : [...this.map.values()]
+  /** Items in the list, without building anything. */
+  get size(): number {
+    return this.map?.size ?? (Array.isArray(this.raw) ? this.raw.length : 0)
+  }
+
+  /** The list now: a new array once it was changed by key, else the value as read. */
+  value(): unknown {
+    return this.map === null ? this.raw : [...this.map.values()]
   }
 }
 

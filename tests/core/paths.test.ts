@@ -24,7 +24,7 @@ describe('document keys and paths', () => {
   it('maps each kind to its file as DESIGN.md "On disk" says', () => {
     expect(documentPath('project')).toBe('project.json')
     expect(documentPath('settings')).toBe('settings.json')
-    expect(documentPath('conversation/c-1_A')).toBe('conversations/c-1_A.json')
+    expect(documentPath('conversation/c-1_A')).toBe('conversations/c-1_A.jsonl')
     expect(documentPath('cache/models')).toBe('cache/models.json')
     expect(backupDir('conversation/c1')).toBe('.saveflow/backups/conversation/c1')
     expect(backupDir('project')).toBe('.saveflow/backups/project')

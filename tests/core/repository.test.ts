@@ -35,9 +35,25 @@ function fileOf(
 
 describe('repository: round trips', () => {
   it.each([
-    ['project', sampleProject(10), 'project.json'],
+    ['project', sampleProject(10), ['project.json', 'project.journal.jsonl']],
+    ['conversation/c1', sampleConversation('c1'), ['conversations/c1.jsonl']],
+  ])('saves and loads journaled %s, whose first save writes it whole', async (key, data, paths) => {
+    const { repo, storage } = setup()
+    const { bytes } = await repo.save(key, data, 7)
+    expect(Object.keys(storage.files()).sort()).toEqual([...paths].sort())
+    expect(bytes).toBe(paths.reduce((sum, path) => sum + storage.files()[path]!.length, 0))
+    const loaded = await repo.load(key)
+    expect(loaded).toMatchObject({ ok: true, data, revision: 7, savedAt: '2026-01-15T10:00:00.000Z' })
+    expect(loaded.ok && loaded.size).toBe(bytes)
+    expect(loaded.ok && loaded.journal).toMatchObject({ path: paths.at(-1), tornBytes: 0 })
+    // Every line is a JSON object other tools can read.
+    for (const line of storage.readText(paths.at(-1)!)!.trimEnd().split('\n')) {
+      expect(JSON.parse(line)).toMatchObject({ len: expect.any(Number), crc: expect.any(String) })
+    }
+  })
+
+  it.each([
     ['settings', sampleSettings('light'), 'settings.json'],
-    ['conversation/c1', sampleConversation('c1'), 'conversations/c1.json'],
     ['cache/models', { models: ['a', 'b'], fetched: 3 }, 'cache/models.json'],
   ])('saves and loads %s', async (key, data, path) => {
     const { repo, storage } = setup()
@@ -347,16 +363,16 @@ describe('repository: quarantine', () => {
     await repo.save('conversation/c1', sampleConversation(), 1)
     const first = await repo.quarantine('conversation/c1', 'Checksum Mismatch!')
     expect(first).toEqual({
-      from: 'conversations/c1.json',
-      to: '.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch.json',
+      from: 'conversations/c1.jsonl',
+      to: '.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch.jsonl',
       reason: 'checksum-mismatch',
     })
     await repo.save('conversation/c1', sampleConversation(), 2)
     const second = await repo.quarantine('conversation/c1', 'checksum-mismatch')
     expect(second.to).toBe(
-      '.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch-1.json',
+      '.saveflow/quarantine/conversations/c1.20260115T100000000Z-checksum-mismatch-1.jsonl',
     )
-    expect(JSON.parse(storage.readText(first.to)!).revision).toBe(1)
+    expect(storage.readText(first.to)).toMatch(/"rev":1,/)
     expect(await repo.listQuarantine()).toEqual([first.to, second.to].sort())
   })
 
