@@ -232,7 +232,8 @@ function describeRepositoryEvent(event: RepositoryEvent): string {
       return `moved a damaged ${event.key} file to ${event.result.to}`
     case 'migrated':
       return `migrated ${event.key} from schema ${event.from} to ${event.to}`
-    case 'cache.dropped':
-      return `dropped cache ${event.key} (${event.reason})`
+    default:
+      // Journal events and any added later: their type and key say enough for a terminal.
+      return `${event.type}: ${event.key}`
   }
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile, rename, writeFile } from 'node:fs/promises'
 import nodePath from 'node:path'
 import type { FaultRule, FaultyStorage } from 'saveflow/testing'
 import type { FaultAction, FaultState } from '../src/faults-api'
@@ -55,7 +55,12 @@ export function createDevFaults(storage: FaultyStorage, dir: string): DevFaults 
     message,
   })
 
-  /** Cuts the file in half, as a torn write would: the envelope no longer parses, the checksum cannot match. */
+  /**
+   * Cuts the file in half, as a torn write would: the envelope no longer parses, the checksum cannot match. The
+   * damaged copy replaces the file by rename rather than being written into it: a backup may be a hard link to the
+   * current file (saveflow never writes a file in place), and writing through that inode would damage the backup
+   * with it.
+   */
   const corrupt = async (file: string): Promise<FaultState> => {
     const path = nodePath.join(dir, file)
     let bytes: Buffer
@@ -64,7 +69,9 @@ export function createDevFaults(storage: FaultyStorage, dir: string): DevFaults 
     } catch {
       return state(`${file} does not exist yet; save something first.`)
     }
-    await writeFile(path, bytes.subarray(0, Math.floor(bytes.length / 2)))
+    const damaged = `${path}.damaged-${process.pid}`
+    await writeFile(damaged, bytes.subarray(0, Math.floor(bytes.length / 2)), { mode: 0o600 })
+    await rename(damaged, path)
     return state(`${file} was cut in half. Reload the page to see the recovery.`)
   }
 
@@ -76,7 +83,9 @@ export function createDevFaults(storage: FaultyStorage, dir: string): DevFaults 
         case 'clear':
           storage.clear()
           labels.clear()
-          return state('Faults cleared.')
+          // A document waiting to retry is not nudged: it saves at its next attempt, by itself, as it would once
+          // a real disk had space again.
+          return state('Faults cleared. Waiting saves go through at their next attempt (see the badge).')
         case 'corrupt-project':
           return corrupt('project.json')
         case 'corrupt-settings':

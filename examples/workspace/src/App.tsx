@@ -40,8 +40,8 @@ export function App({ workspace }: { workspace: AppWorkspace }) {
                   <p className="empty">Select a feature on the left, or add one.</p>
                 ) : (
                   <>
-                    <NodeEditor key={selected} nodeId={selected} />
-                    <ChatPanel key={selected} nodeId={selected} />
+                    <NodeEditor key={`editor-${selected}`} nodeId={selected} />
+                    <ChatPanel key={`chat-${selected}`} nodeId={selected} />
                   </>
                 )}
               </section>

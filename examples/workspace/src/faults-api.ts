@@ -25,13 +25,13 @@ export interface FaultsApi {
   apply(action: FaultAction): Promise<FaultState>
 }
 
-/** Creates the caller; the token travels in a header, like the rpc bridge's. */
-export function createFaultsApi(url: string, token: string): FaultsApi {
+/** Creates the caller over `fetchWithToken`, which adds the run's token as the rpc bridge's requests carry it. */
+export function createFaultsApi(url: string, fetchWithToken: typeof fetch): FaultsApi {
   return {
     async apply(action) {
-      const response = await fetch(url, {
+      const response = await fetchWithToken(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ action }),
         redirect: 'error',
       })

@@ -11,6 +11,7 @@ import { connectReferenceStores, type ReferenceStores } from 'saveflow/zustand'
 import { createBackupsAdapter } from './backups-adapter'
 import type { AppBootstrap } from './bootstrap'
 import { createFaultsApi, type FaultsApi } from './faults-api'
+import { createServerLink, type ServerLink, watchServer } from './server-link'
 
 /**
  * The page's workspace: the save machines run here, beside the state (the zustand stores), and call the repository
@@ -35,6 +36,8 @@ export interface LoadProblem {
 export interface AppWorkspace {
   bootstrap: AppBootstrap
   client: RpcClient
+  /** The connection to the server: its current token, renewed after a server restart. */
+  link: ServerLink
   session: WorkspaceSession
   stores: ReferenceStores
   backups: BackupsAdapter
@@ -73,9 +76,12 @@ function externalList<T>(): ExternalList<T> & { add(item: T): void } {
 
 /** Creates the client, the session and the bound stores; loading starts at once. */
 export function openAppWorkspace(bootstrap: AppBootstrap): AppWorkspace {
+  const link = createServerLink(bootstrap)
   const client = createRpcClient({
     url: new URL(bootstrap.rpcPath, window.location.origin).href,
     token: bootstrap.token,
+    // Sends the current token: a restarted server has a new one (see server-link.ts).
+    fetch: link.fetch,
     // Every save may be the last one before the tab closes: keepalive lets it outlive the page (within the
     // browsers' 64 KiB budget; a larger body goes as a normal request).
     keepalive: true,
@@ -109,16 +115,18 @@ export function openAppWorkspace(bootstrap: AppBootstrap): AppWorkspace {
   session.on('document.loaded', ({ key }) => loadProblems.remove((item) => item.key === key))
 
   const stores = connectReferenceStores(session)
+  watchServer(session, link)
   return {
     bootstrap,
     client,
+    link,
     session,
     stores,
     backups: createBackupsAdapter(client, session),
     faults:
       bootstrap.faultsPath === null
         ? null
-        : createFaultsApi(new URL(bootstrap.faultsPath, window.location.origin).href, bootstrap.token),
+        : createFaultsApi(new URL(bootstrap.faultsPath, window.location.origin).href, link.fetch),
     recoveries,
     loadProblems,
   }
