@@ -47,8 +47,20 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/reliability/**', 'node_modules/**'],
+          exclude: ['tests/reliability/**', 'tests/e2e/**', 'node_modules/**'],
           environment: 'node',
+        },
+      },
+      {
+        // The workspace app end to end: its server as a child process, its page in headless Chromium driven by
+        // playwright-core from Node. One test file, so one browser serves every test.
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/e2e/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 60_000,
         },
       },
       {
