@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type SaveflowErrorCode, toSaveflowError } from '../../src/core/errors'
 import { createRepository, type Repository, type RepositoryEvent } from '../../src/core/repository'
-import type { ProjectData } from '../../src/core/schemas'
+import type { UserSettings } from '../../src/core/schemas'
 import { snapshotCodec } from '../../src/core/snapshot-codec'
 import {
   createFaultyStorage,
@@ -12,12 +12,13 @@ import {
   type MemoryStorage,
   systemError,
 } from '../../src/testing'
-import { sampleProject } from './support/documents'
+import { settingsAt } from './support/crash-docs'
 
 /**
  * Error injection at every backend call of a save (with its backup), of an on-demand backup and of a restore, with
  * each error of DESIGN.md's table, once (transient) and for good (persistent). Whatever fails: the error arrives
- * mapped, the previous file stays as it was, no temp file is left, every backup still verifies.
+ * mapped, the previous file stays as it was, no temp file is left, every backup still verifies. This file covers a
+ * snapshot document (the settings); `journal.faults.test.ts` covers the conversation log and the project journal.
  */
 
 const T0 = Date.parse('2026-01-15T10:00:00.000Z')
@@ -33,25 +34,25 @@ const TABLE: [FaultCode, SaveflowErrorCode][] = [
   ['EPERM', 'permission-denied'],
 ]
 
-const project = (revision: number): ProjectData => sampleProject(3, `revision ${revision}`)
+const settings = (revision: number): UserSettings => settingsAt(revision)
 const fileOf = (revision: number, at: number) =>
   snapshotCodec.encode({
-    kind: 'project',
-    schemaVersion: 1,
+    kind: 'settings',
+    schemaVersion: 2,
     revision,
     savedAt: new Date(at).toISOString(),
-    data: project(revision),
+    data: settings(revision),
   })
 
-/** A workspace with project revision 3 and three backups (r0, r1, r2), an hour after the newest backup. */
+/** A workspace with settings revision 3 and three backups (r0, r1, r2), an hour after the newest backup. */
 function workspace(hardLinks: boolean): MemoryStorage {
   const backup = (revision: number) =>
-    `.saveflow/backups/project/2026011${5 + revision}T100000000Z-r${revision}.json`
+    `.saveflow/backups/settings/2026011${5 + revision}T100000000Z-r${revision}.json`
   return createMemoryStorage({
     hardLinks,
     now: () => T0,
     files: {
-      'project.json': fileOf(3, T0),
+      'settings.json': fileOf(3, T0),
       [backup(0)]: fileOf(0, T0 - 3 * HOUR),
       [backup(1)]: fileOf(1, T0 - 2 * HOUR),
       [backup(2)]: fileOf(2, T0 - HOUR),
@@ -63,31 +64,31 @@ interface Scenario {
   name: string
   /** Runs the operation; resolves with nothing or rejects. */
   act: (repo: Repository) => Promise<unknown>
-  /** The revision `project.json` holds after the operation succeeded. */
+  /** The revision `settings.json` holds after the operation succeeded. */
   revisionAfter: number
   /** True when a failure of call `index` is reported as an event while the operation itself succeeds. */
   tolerated: (index: number, calls: readonly FaultyCall[]) => boolean
 }
 
-const isPrimaryWrite = (call: FaultyCall) => call.op === 'writeAtomic' && call.path === 'project.json'
+const isPrimaryWrite = (call: FaultyCall) => call.op === 'writeAtomic' && call.path === 'settings.json'
 
 const SCENARIOS: Scenario[] = [
   {
     name: 'save with its backup',
-    act: (repo) => repo.save('project', project(4), 4),
+    act: (repo) => repo.save('settings', settings(4), 4),
     revisionAfter: 4,
     // A backup failure must not cost the user's newest data: only the write of the document fails a save.
     tolerated: (index, calls) => !isPrimaryWrite(calls[index]!),
   },
   {
     name: 'backup on demand',
-    act: (repo) => repo.backupNow('project'),
+    act: (repo) => repo.backupNow('settings'),
     revisionAfter: 3,
     tolerated: () => false,
   },
   {
     name: 'restore of the oldest backup',
-    act: (repo) => repo.restoreBackup('project', '20260115T100000000Z-r0.json'),
+    act: (repo) => repo.restoreBackup('settings', '20260115T100000000Z-r0.json'),
     revisionAfter: 0,
     // Once the restored file is in place, only pruning is left; its failure is reported, the restore stands.
     tolerated: (index, calls) => index > calls.findIndex(isPrimaryWrite),
@@ -123,10 +124,10 @@ function ruleFor(calls: readonly FaultyCall[], index: number, code: FaultCode, p
 async function expectIntact(inner: MemoryStorage, revision: number) {
   const repo = createRepository({ storage: inner, now: () => T0 + 2 * HOUR })
   expect(await inner.listTempFiles()).toEqual([])
-  const primary = await repo.load('project')
+  const primary = await repo.load('settings')
   expect(primary.ok && primary.revision).toBe(revision)
-  for (const backup of await repo.listBackups('project')) {
-    expect((await repo.readBackup('project', backup)).ok, backup.name).toBe(true)
+  for (const backup of await repo.listBackups('settings')) {
+    expect((await repo.readBackup('settings', backup)).ok, backup.name).toBe(true)
   }
 }
 
@@ -194,19 +195,19 @@ describe('repository under faults inside a backend call', () => {
         inner.setStepHook((s) => {
           if (s.call === 'writeAtomic' && s.step === step) throw systemError(code, s.step, s.path)
         })
-        const error = await repo.save('project', project(4), 4).catch((e: unknown) => e)
+        const error = await repo.save('settings', settings(4), 4).catch((e: unknown) => e)
         expect(toSaveflowError(error).code, `${step} ${code}`).toBe(mapped)
         inner.setStepHook(null)
         expect(await inner.listTempFiles()).toEqual([])
         // The folder fsync failed after the rename: the new file is visible but was never acknowledged, and a
         // crash would bring back the previous one.
-        const visible = await repo.load('project')
+        const visible = await repo.load('settings')
         expect(visible.ok && visible.revision).toBe(step === 'fsync-dir' ? 4 : 3)
         inner.crash()
-        const durable = await repo.load('project')
+        const durable = await repo.load('settings')
         expect(durable.ok && durable.revision).toBe(3)
-        await repo.save('project', project(5), 5)
-        expect(await repo.load('project')).toMatchObject({ ok: true, revision: 5 })
+        await repo.save('settings', settings(5), 5)
+        expect(await repo.load('settings')).toMatchObject({ ok: true, revision: 5 })
       }
     }
   })
@@ -215,8 +216,8 @@ describe('repository under faults inside a backend call', () => {
     const inner = workspace(true)
     const storage = createFaultyStorage(inner, [{ op: 'writeAtomic', code: 'EIO', when: 'after', times: 1 }])
     const repo = open(storage)
-    await expect(repo.save('project', project(4), 4)).rejects.toMatchObject({ code: 'io', sysCode: 'EIO' })
-    const loaded = await repo.load('project')
+    await expect(repo.save('settings', settings(4), 4)).rejects.toMatchObject({ code: 'io', sysCode: 'EIO' })
+    const loaded = await repo.load('settings')
     expect(loaded.ok && [3, 4]).toContain(loaded.ok && loaded.revision)
     expect(await inner.listTempFiles()).toEqual([])
   })
