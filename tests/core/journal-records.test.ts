@@ -7,21 +7,11 @@ import {
   readBatches,
   recordDamageError,
 } from '../../src/core/record-codec'
+import { bytesOf, concat, textOf } from './support/bytes'
 
 /** The record line format shared by the conversation log and the project journal. */
 
 const AT = '2026-01-15T10:00:00.000Z'
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes)
-const bytesOf = (value: string) => new TextEncoder().encode(value)
-const concat = (...parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
-}
 
 /** Three saves: one record, two records, one record with non-ASCII text. */
 const saves = [
@@ -40,7 +30,7 @@ const file = concat(...saves)
 
 describe('record codec', () => {
   it('writes one JSON object per line, carrying the length and CRC-32 of the record', () => {
-    const lines = text(file).trimEnd().split('\n')
+    const lines = textOf(file).trimEnd().split('\n')
     expect(lines).toHaveLength(4)
     for (const line of lines) {
       const parsed = JSON.parse(line)
@@ -84,7 +74,7 @@ describe('record codec', () => {
 
   it('treats the intact first records of an unfinished save as part of its torn tail', () => {
     const second = saves[1]!
-    const firstLine = text(second).indexOf('\n') + 1
+    const firstLine = textOf(second).indexOf('\n') + 1
     const read = readBatches(concat(saves[0]!, second.subarray(0, firstLine)))
     expect(read.batches).toHaveLength(1)
     expect(read.tornBytes).toBe(firstLine)
