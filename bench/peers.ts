@@ -14,6 +14,10 @@ import { createStore } from 'zustand/vanilla'
 /** One persistence library under test, holding the whole state in one file. */
 export interface Peer {
   readonly name: string
+  /** Short name for tables and results. */
+  readonly id: string
+  /** The absolute path of the one file holding the state. */
+  readonly file: string
   /** Writes the whole state and resolves when the library says it is saved. */
   save(state: unknown): Promise<void>
   /** Reads the state back from disk, as the library does on start-up. */
@@ -37,6 +41,8 @@ export const rawReference: PeerFactory = async (dir) => {
   const file = join(dir, 'project.json')
   return {
     name: 'raw (stringify + atomic write + folder fsync)',
+    id: 'raw',
+    file,
     async save(state) {
       await writeFileAtomic(file, JSON.stringify(state), { fsync: true })
       await fsyncFolder(dir)
@@ -52,6 +58,8 @@ export const confPeer: PeerFactory = async (dir) => {
   const conf = new Conf<Record<string, unknown>>({ cwd: dir, configName: 'project', projectName: 'bench' })
   return {
     name: 'conf 15 (electron-store)',
+    id: 'conf',
+    file: conf.path,
     async save(state) {
       conf.store = state as Record<string, unknown>
     },
@@ -68,6 +76,8 @@ export const lowdbPeer: PeerFactory = async (dir) => {
   const db = new Low<unknown>(new JSONFile(file), {})
   return {
     name: 'lowdb 7 (steno)',
+    id: 'lowdb',
+    file,
     async save(state) {
       db.data = state
       await db.write()
@@ -101,21 +111,37 @@ export const zustandPersistPeer: PeerFactory = async (dir) => {
     },
     removeItem: async () => {},
   }
+  const storage = createJSONStorage<{ state: unknown }>(() => fileStorage)
   const store = createStore<{ state: unknown }>()(
-    persist(() => ({ state: null as unknown }), {
-      name: 'project',
-      storage: createJSONStorage(() => fileStorage),
-    }),
+    persist(() => ({ state: null as unknown }), { name: 'project', storage }),
   )
   return {
     name: 'zustand persist (file StateStorage)',
+    id: 'zustand',
+    file: file('project'),
     async save(state) {
       store.setState({ state })
       await lastWrite
     },
+    /**
+     * A fresh persisted store, hydrated as on start-up. zustand itself never throws here: it hands a hydration error
+     * to `onRehydrateStorage` and keeps the initial state. This load throws that error so callers can see it.
+     */
     async load() {
-      const text = await fileStorage.getItem('project')
-      return text === null ? null : (JSON.parse(text as string) as { state: { state: unknown } }).state.state
+      let failure: unknown = null
+      const fresh = createStore<{ state: unknown }>()(
+        persist(() => ({ state: null as unknown }), {
+          name: 'project',
+          storage,
+          skipHydration: true,
+          onRehydrateStorage: () => (_state, error) => {
+            if (error !== undefined) failure = error
+          },
+        }),
+      )
+      await fresh.persist.rehydrate()
+      if (failure !== null) throw failure
+      return fresh.getState().state
     },
   }
 }

@@ -74,3 +74,48 @@ export function fmt(value: number, unit = ''): string {
   const digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2
   return `${value.toFixed(digits)}${unit}`
 }
+
+/** One timed operation: its duration and what the process wrote meanwhile. */
+export interface Sample {
+  ms: number
+  /** Bytes passed to write system calls during the operation (`/proc/self/io` wchar), NaN where unavailable. */
+  wchar: number
+}
+
+/**
+ * Summarises the per-round ratio `a[i] / b[i]` of two interleaved series: each pair ran side by side, so a slow
+ * moment of a shared machine weighs on both and mostly cancels out.
+ */
+export function pairedRatio(a: readonly number[], b: readonly number[]): Summary {
+  const n = Math.min(a.length, b.length)
+  const ratios: number[] = []
+  for (let i = 0; i < n; i++) ratios.push(a[i]! / b[i]!)
+  return summarize(ratios)
+}
+
+/**
+ * Runs `rounds` rounds; in each, every runner once, the order rotated by one each round so that no runner always
+ * goes first (after a GC) or last. Returns each runner's results in round order.
+ */
+export async function interleave<T>(
+  rounds: number,
+  runners: Readonly<Record<string, (round: number) => Promise<T>>>,
+): Promise<Record<string, T[]>> {
+  const names = Object.keys(runners)
+  const out: Record<string, T[]> = Object.fromEntries(names.map((name) => [name, []]))
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length]!
+      out[name]!.push(await runners[name]!(round))
+    }
+  }
+  return out
+}
+
+/** Waits `ms` on real timers. */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Forces a collection when --expose-gc is on (between timed runs, never inside one). */
+export function collect(): void {
+  ;(globalThis as { gc?: () => void }).gc?.()
+}

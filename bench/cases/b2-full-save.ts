@@ -1,0 +1,141 @@
+/**
+ * B2: a large project saved in full, as on a first save (and as a compaction rewrites it): the whole workspace, and
+ * the project document alone. Each round starts from empty folders for every writer. The raw reference is
+ * `JSON.stringify` + write-file-atomic + folder fsync of the same data as one file; `raw-files` is the same
+ * reference laid out as saveflow lays out a workspace (one file per document).
+ */
+import { BENCH_WORKSPACE, type BenchContext, FULL_REWRITE_PEERS, measure } from '../context'
+import { type Peer, rawReference } from '../peers'
+import { documentsOf, rawFilesSave } from '../raw-files'
+import { type CaseResult, caseResult, figure, pick, show, showRatio } from '../results-model'
+import { changeAndFlush, openBench, openConversations, saveAll } from '../saveflow-driver'
+import { collect, interleave, type Sample } from '../stats'
+import { peerStateOf } from '../workloads'
+
+/** What B2 leaves for the later large cases: the folders of its last round, every writer's state saved. */
+export interface LargeFolders {
+  saveflowDir: string
+  rawFilesDir: string
+  peers: Peer[]
+}
+
+export async function caseB2(ctx: BenchContext): Promise<{ result: CaseResult; kept: LargeFolders }> {
+  const { sample } = ctx.large
+  const rounds = ctx.quick ? 1 : 5
+  const state = peerStateOf(sample)
+  const docs = documentsOf(sample)
+  const kept: LargeFolders = { saveflowDir: '', rawFilesDir: '', peers: [] }
+  const last = (round: number) => round === rounds - 1
+  const timed = async (fn: () => Promise<unknown>) => {
+    collect()
+    return measure(fn)
+  }
+
+  const runners: Record<string, (round: number) => Promise<Sample>> = {
+    async saveflow(round) {
+      const dir = await ctx.dir('b2-saveflow')
+      const { ws } = await openBench(dir, {}, BENCH_WORKSPACE)
+      await openConversations(ws, sample)
+      const sampleOut = await timed(() => saveAll(ws, sample))
+      await ws.close()
+      if (last(round)) kept.saveflowDir = dir
+      else await ctx.drop(dir)
+      return sampleOut
+    },
+    async 'saveflow-project'() {
+      const dir = await ctx.dir('b2-saveflow-project')
+      const { ws } = await openBench(dir, {}, BENCH_WORKSPACE)
+      const sampleOut = await timed(() => changeAndFlush(ws, 'project', sample.project))
+      await ws.close()
+      await ctx.drop(dir)
+      return sampleOut
+    },
+    async 'raw-files'(round) {
+      const dir = await ctx.dir('b2-raw-files')
+      const sampleOut = await timed(() => rawFilesSave(dir, docs))
+      if (last(round)) kept.rawFilesDir = dir
+      else await ctx.drop(dir)
+      return sampleOut
+    },
+    async 'raw-project'() {
+      const dir = await ctx.dir('b2-raw-project')
+      const peer = await rawReference(dir)
+      const sampleOut = await timed(() => peer.save(sample.project))
+      await ctx.drop(dir)
+      return sampleOut
+    },
+  }
+  for (const { id, create } of FULL_REWRITE_PEERS) {
+    runners[id] = async (round) => {
+      const dir = await ctx.dir(`b2-${id}`)
+      const peer = await create(dir)
+      const sampleOut = await timed(() => peer.save(state))
+      if (last(round)) kept.peers.push(peer)
+      else await ctx.drop(dir)
+      return sampleOut
+    }
+  }
+  const samples = await interleave(rounds, runners)
+
+  const ms = (who: string) => samples[who]!.map((s) => s.ms)
+  const raw = { who: 'raw', samples: ms('raw') }
+  const figures = [
+    ...Object.keys(samples)
+      .filter((who) => !who.endsWith('-project'))
+      .map((who) => figure(who, 'time', 'ms', ms(who), raw)),
+    figure('saveflow', 'time vs raw-files', 'ms', ms('saveflow'), {
+      who: 'raw-files',
+      samples: ms('raw-files'),
+    }),
+    figure('saveflow-project', 'time', 'ms', ms('saveflow-project'), {
+      who: 'raw-project',
+      samples: ms('raw-project'),
+    }),
+    figure('raw-project', 'time', 'ms', ms('raw-project')),
+    ...Object.keys(samples).map((who) =>
+      figure(
+        who,
+        'bytes',
+        'B',
+        samples[who]!.map((s) => s.wchar),
+      ),
+    ),
+  ]
+  const sf = pick(figures, 'saveflow', 'time')
+  const sfFiles = pick(figures, 'saveflow', 'time vs raw-files')
+  const sfProject = pick(figures, 'saveflow-project', 'time')
+  const checks = [
+    { label: 'workspace: within 1.25x of raw', met: (sf.ratio ?? 99) <= 1.25, value: showRatio(sf.ratio) },
+    { label: 'workspace: under 1 s', met: sf.median < 1000, value: show(sf.median, 'ms') },
+    {
+      label: 'project alone: within 1.25x of raw',
+      met: (sfProject.ratio ?? 99) <= 1.25,
+      value: showRatio(sfProject.ratio),
+    },
+    { label: 'project alone: under 1 s', met: sfProject.median < 1000, value: show(sfProject.median, 'ms') },
+  ]
+  const peerText = ['conf', 'lowdb', 'zustand', 'raw-files']
+    .map((id) => `${id} ${show(pick(figures, id, 'time').median, 'ms')}`)
+    .join(', ')
+  return {
+    kept,
+    result: caseResult({
+      id: 'B2',
+      title: 'Large project: full save (first save; what a compaction rewrites)',
+      target: 'within 1.25x of the raw reference, under 1 s',
+      workload: `large (${(ctx.large.bytes / 1e6).toFixed(1)} MB as one JSON), ${rounds} rounds, fresh folders each`,
+      figures,
+      checks,
+      saveflowText: `workspace ${show(sf.median, 'ms')} (min ${show(sf.min, 'ms')}, max ${show(sf.max, 'ms')}); project alone ${show(sfProject.median, 'ms')}`,
+      othersText: `raw ${show(pick(figures, 'raw', 'time').median, 'ms')}, raw project ${show(pick(figures, 'raw-project', 'time').median, 'ms')}; ${peerText}`,
+      ratioText: `${showRatio(sf.ratio)} raw (${showRatio(sfFiles.ratio)} raw-files); project ${showRatio(sfProject.ratio)}`,
+      limitedBy: checks.every((c) => c.met)
+        ? null
+        : 'validation of the whole data with zod before the write, the checksum, and one file per document (202 files, 2 fsyncs each)',
+      notes: [
+        'saveflow: every document handed to the session, then flushAll; timed until all are durable.',
+        'A full collection runs before each timed save, outside the timing.',
+      ],
+    }),
+  }
+}
