@@ -116,6 +116,7 @@ export function openAppWorkspace(bootstrap: AppBootstrap): AppWorkspace {
 
   const stores = connectReferenceStores(session)
   watchServer(session, link)
+  rememberSelection(stores, bootstrap.folder)
   return {
     bootstrap,
     client,
@@ -169,4 +170,29 @@ export function documentLabel(stores: ReferenceStores, key: string): string {
     return title === undefined || title === '' ? 'Chat' : `Chat "${title}"`
   }
   return key
+}
+
+/**
+ * Keeps the selected feature across reloads of this tab (applying settings and the corruption demo reload the
+ * page). The selection is view state, not data: it lives in the tab's sessionStorage, never in a document.
+ */
+function rememberSelection(stores: ReferenceStores, folder: string): void {
+  const key = `saveflow-workspace:selected:${folder}`
+  let storage: Storage | null = null
+  try {
+    storage = window.sessionStorage
+  } catch {
+    return // Storage disabled: the selection simply starts empty.
+  }
+  void stores.bindings.project.whenHydrated().then((outcome) => {
+    const id = storage.getItem(key)
+    const project = stores.project.getState()
+    if (outcome.status !== 'hydrated' || id === null || project.selectedNodeId !== null) return
+    if (project.tree.some((node) => node.id === id)) project.selectNode(id)
+  })
+  stores.project.subscribe((state, previous) => {
+    if (state.selectedNodeId === previous.selectedNodeId) return
+    if (state.selectedNodeId === null) storage.removeItem(key)
+    else storage.setItem(key, state.selectedNodeId)
+  })
 }

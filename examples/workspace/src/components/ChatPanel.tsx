@@ -1,12 +1,12 @@
-import { type FormEvent, useEffect, useRef, useState } from 'react'
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react'
 import { SaveStatusBadge } from 'saveflow/react'
 import { useStore } from 'zustand'
 import { ANSWER_DELAY_MS, cannedAnswer } from '../assistant'
 import { useWorkspace } from '../workspace-context'
 
 /**
- * The chat about one feature: its conversation (the first one linked to the node), each message appended to the
- * conversation's own document. The first message creates the conversation.
+ * The chats about one feature: each conversation linked to the node, one shown at a time, each message appended to
+ * the conversation's own document. The first message creates a conversation; "New chat" starts another.
  */
 export function ChatPanel({ nodeId }: { nodeId: string }) {
   const { stores } = useWorkspace()
@@ -14,15 +14,16 @@ export function ChatPanel({ nodeId }: { nodeId: string }) {
     stores.project,
     (state) => state.tree.find((node) => node.id === nodeId)?.title ?? '',
   )
-  const conversation = useStore(stores.chat, (state) => {
-    let first: (typeof state.conversations)[string] | undefined
-    for (const candidate of Object.values(state.conversations)) {
-      if (candidate.nodeId === nodeId && (first === undefined || candidate.createdAt < first.createdAt)) {
-        first = candidate
-      }
-    }
-    return first
-  })
+  const conversations = useStore(stores.chat, (state) => state.conversations)
+  const linked = useMemo(
+    () =>
+      Object.values(conversations)
+        .filter((candidate) => candidate.nodeId === nodeId)
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+    [conversations, nodeId],
+  )
+  const [chosen, setChosen] = useState<string | null>(null)
+  const conversation = linked.find((candidate) => candidate.id === chosen) ?? linked[0]
   const [draft, setDraft] = useState('')
   const [typing, setTyping] = useState(false)
   const list = useRef<HTMLOListElement>(null)
@@ -33,12 +34,18 @@ export function ChatPanel({ nodeId }: { nodeId: string }) {
     if (messageCount > 0) list.current?.lastElementChild?.scrollIntoView({ block: 'nearest' })
   }, [messageCount])
 
+  const startChat = () => {
+    const id = stores.chat.getState().createConversation({ nodeId, title: title.trim() || 'Chat' })
+    setChosen(id)
+    return id
+  }
+
   const send = (event: FormEvent) => {
     event.preventDefault()
     const content = draft.trim()
     if (content === '') return
     const chat = stores.chat.getState()
-    const id = conversation?.id ?? chat.createConversation({ nodeId, title: title.trim() || 'Chat' })
+    const id = conversation?.id ?? startChat()
     chat.appendMessage(id, { role: 'user', content })
     setDraft('')
     setTyping(true)
@@ -59,10 +66,28 @@ export function ChatPanel({ nodeId }: { nodeId: string }) {
     <section className="chat" aria-label="Chat">
       <div className="panel-head">
         <h2>Chat</h2>
+        {linked.length > 1 && conversation !== undefined ? (
+          <select
+            aria-label="Conversation"
+            className="chat-title"
+            value={conversation.id}
+            onChange={(event) => setChosen(event.target.value)}
+          >
+            {linked.map((candidate, index) => (
+              <option key={candidate.id} value={candidate.id}>
+                {index + 1}. {candidate.title} ({candidate.messages.length})
+              </option>
+            ))}
+          </select>
+        ) : (
+          <span className="chat-title">{conversation?.title ?? ''}</span>
+        )}
         {conversation !== undefined && (
           <>
-            <span className="chat-title">{conversation.title}</span>
             <SaveStatusBadge documentKey={`conversation/${conversation.id}`} />
+            <button type="button" onClick={startChat} title="Start another conversation about this feature">
+              New chat
+            </button>
           </>
         )}
       </div>
