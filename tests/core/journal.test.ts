@@ -77,7 +77,7 @@ describe('journaled saves', () => {
     const message = JSON.stringify(next.messages.at(-1))
     expect(bytes).toBeGreaterThan(message.length)
     expect(bytes).toBeLessThan(message.length + 200)
-    expect((await repo.load('conversation/c1')).ok && (await repo.load('conversation/c1')).revision).toBe(2)
+    expect(await repo.load('conversation/c1')).toMatchObject({ ok: true, revision: 2, data: next })
   })
 
   it('records a save that changed nothing, so the loaded revision is never older than the saved one', async () => {
