@@ -20,6 +20,8 @@ const CHAT = 'c-0000'
 const CHAT_KEY = `conversation/${CHAT}`
 const BYTES_BUDGET = 4096
 
+type BlockKind = 'node edit' | 'message append'
+
 interface Series {
   sf: Sample[]
   sfChange: number[]
@@ -30,7 +32,7 @@ interface Series {
 
 export async function caseB3B4(ctx: BenchContext, kept: LargeFolders): Promise<CaseResult[]> {
   const rounds = ctx.quick ? 1 : 5
-  const autosaves = ctx.quick ? 1 : 12
+  const autosaves = ctx.quick ? 2 : 20
   const peerBlocks = ctx.quick ? 1 : 3
   const { ws, counter } = await openBench(
     kept.saveflowDir,
@@ -98,10 +100,11 @@ export async function caseB3B4(ctx: BenchContext, kept: LargeFolders): Promise<C
   const folderAfter = await folderBytes(kept.saveflowDir)
 
   // B4: autosaves, no flush: the edit, the debounce, validation and the write, all under the probe.
-  const blocks: number[] = []
+  const blocks: Record<BlockKind, number[]> = { 'node edit': [], 'message append': [] }
   for (let i = 0; i < autosaves; i++) {
-    const { key, data } = i % 2 === 0 ? nodeEdit() : nextMessage()
-    blocks.push(
+    const kind: BlockKind = i % 2 === 0 ? 'node edit' : 'message append'
+    const { key, data } = kind === 'node edit' ? nodeEdit() : nextMessage()
+    blocks[kind].push(
       await longestBlock(async () => {
         const saved = new Promise<void>((resolve) => {
           const off = ws.coordinator.on('save.succeeded', (event) => {
@@ -250,32 +253,49 @@ function b3Result(
   })
 }
 
-function b4Result(blocks: number[], peers: Record<string, number[]>, journalled: boolean): CaseResult {
+function b4Result(
+  blocks: Record<BlockKind, number[]>,
+  peers: Record<string, number[]>,
+  journalled: boolean,
+): CaseResult {
+  const kinds = Object.keys(blocks) as BlockKind[]
   const figures = [
-    figure('saveflow', 'block', 'ms', blocks),
+    ...kinds.map((kind) => figure('saveflow', `${kind} block`, 'ms', blocks[kind])),
     ...Object.entries(peers).map(([id, samples]) => figure(id, 'block', 'ms', samples)),
   ]
-  const sf = pick(figures, 'saveflow', 'block')
-  const checks = [{ label: 'median under 16 ms', met: sf.median < 16, value: show(sf.median, 'ms') }]
+  const checks = kinds.map((kind) => {
+    const f = pick(figures, 'saveflow', `${kind} block`)
+    return {
+      label: `${kind}: median under 16 ms`,
+      met: f.median < 16,
+      value: `${show(f.median, 'ms')} (max ${show(f.max, 'ms')})`,
+    }
+  })
+  const met = checks.every((c) => c.met)
   return caseResult({
     id: 'B4',
     title: 'Large project: longest event-loop block during an incremental autosave',
     target: '< 16 ms (one frame)',
-    workload: `large, ${blocks.length} autosaves alternating node edits and message appends`,
+    workload: `large, ${blocks['node edit'].length} node edits and ${blocks['message append'].length} message appends, each autosaved (20 ms debounce, no flush)`,
     figures,
     checks,
-    saveflowText: `median ${show(sf.median, 'ms')} (min ${show(sf.min, 'ms')}, max ${show(sf.max, 'ms')})`,
-    othersText: Object.keys(peers)
+    saveflowText: kinds
+      .map((kind) => {
+        const f = pick(figures, 'saveflow', `${kind} block`)
+        return `${kind} median ${show(f.median, 'ms')} (max ${show(f.max, 'ms')})`
+      })
+      .join('; '),
+    othersText: `full-rewrite peers, same state: ${Object.keys(peers)
       .map((id) => `${id} ${show(pick(figures, id, 'block').median, 'ms')}`)
-      .join(', '),
+      .join(', ')}`,
     ratioText: 'n/a',
-    limitedBy: checks[0]!.met
+    limitedBy: met
       ? null
       : journalled
-        ? 'synchronous work in the save path (validation, diff, encoding) on the main thread'
+        ? 'synchronous work in the save path on the main thread: the whole document is validated with zod on every save (a fresh copy, so the journal diff then compares every record by content)'
         : 'no journal yet: each autosave validates (zod) and serializes the whole document synchronously',
     notes: [
-      'probe: a 1 ms interval timer; the block is the longest gap between its ticks (includes the 1 ms).',
+      'probe: a 1 ms interval timer; the block is the longest gap between its ticks (includes the 1 ms); median per edit kind, max shown (a loaded machine preempts the process too).',
     ],
   })
 }
