@@ -10,6 +10,7 @@ import type { FaultAction, FaultState } from '../src/faults-api'
  * crash or another program would, for the recovery path to find on the next load.
  */
 
+// The shapes are declared beside the page's caller, which must not import server code; re-exported for the server.
 export type { FaultAction, FaultState }
 
 /** The actions, for checking a request. */

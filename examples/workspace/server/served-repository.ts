@@ -19,9 +19,10 @@ import {
  * - The user's settings. Backups (`backupEnabled`, `backupCount`, `backupInterval`) are the repository's job, on
  *   this side of the bridge, but the user edits them in the page. When a save of the `settings` document carries
  *   other backup settings, the repository is replaced by one built with them, over the same storage, so the next
- *   save keeps (and prunes to) the new count. Replacing is safe because the repository holds no state a save
- *   depends on: its backup-time cache is read back from the folder, and a file from a newer app stays read-only in
- *   the page's coordinator.
+ *   save keeps (and prunes to) the new count. A repository keeps per-document state (the journal's base, backup
+ *   times), so the replacement waits until every call on the old one has settled and holds new calls meanwhile:
+ *   the new one then starts from the folder, exactly as after a server restart. A file from a newer app stays
+ *   read-only in the page's coordinator throughout.
  */
 
 /** Options of {@link createServedRepository}. */
@@ -44,7 +45,7 @@ export interface ServedRepositoryHandle {
 }
 
 /** The operations that change the folder; a read-only server refuses them. */
-const WRITES = new Set(['save', 'restoreBackup', 'quarantine', 'backupNow'])
+const WRITES: ReadonlySet<string> = new Set(['save', 'restoreBackup', 'quarantine', 'backupNow'])
 
 /** Creates the served repository; see the module comment. */
 export function createServedRepository(options: ServedRepositoryOptions): ServedRepositoryHandle {
@@ -56,14 +57,28 @@ export function createServedRepository(options: ServedRepositoryOptions): Served
       ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
     })
   let current = build()
+  let inFlight = 0
+  const idleWaiters: Array<() => void> = []
+  /** Set while the repository is being replaced: calls wait for it. */
+  let replacing: Promise<void> | null = null
 
-  const guard = (op: string) => {
-    if (!WRITES.has(op)) return
-    const reason = options.readOnly()
-    if (reason !== null) throw toSaveflowError(reason)
+  /** Runs one call on the current repository, after any replacement, refusing writes when read-only. */
+  const run = async <T>(op: string, call: (repository: Repository) => Promise<T>): Promise<T> => {
+    while (replacing !== null) await replacing
+    if (WRITES.has(op)) {
+      const reason = options.readOnly()
+      if (reason !== null) throw toSaveflowError(reason)
+    }
+    inFlight++
+    try {
+      return await call(current)
+    } finally {
+      inFlight--
+      if (inFlight === 0) for (const resolve of idleWaiters.splice(0)) resolve()
+    }
   }
 
-  /** A saved `settings` document: adopt its backup settings if they differ from the ones in force. */
+  /** A durable `settings` document: adopt its backup settings if they differ from the ones in force. */
   const adoptSettings = (settings: UserSettings) => {
     const next = resolvePersistenceConfig(settings.persistence)
     const changed =
@@ -72,37 +87,36 @@ export function createServedRepository(options: ServedRepositoryOptions): Served
       next.backupInterval !== persistence.backupInterval ||
       next.validation.enabled !== persistence.validation.enabled
     persistence = next
-    if (changed) current = build()
+    if (!changed || replacing !== null) return
+    replacing = (async () => {
+      if (inFlight > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve))
+      current = build()
+    })().finally(() => {
+      replacing = null
+    })
   }
 
   const repository: ServedRepository = {
+    // Pure functions of the document definitions: no state, no waiting.
     definitionFor: (key) => current.definitionFor(key),
     validate: (key, data) => current.validate(key, data),
-    load: (key) => current.load(key),
+    load: (key) => run('load', (repo) => repo.load(key)),
     async save(key, data, revision, signal) {
-      guard('save')
-      const result = await current.save(key, data, revision, signal)
+      const result = await run('save', (repo) => repo.save(key, data, revision, signal))
       // Only once the save is durable: settings that never reached the disk must not change the backups.
       if (key === 'settings') adoptSettings(data as UserSettings)
       return result
     },
-    listBackups: (key) => current.listBackups(key),
-    readBackup: (key, backup) => current.readBackup(key, backup),
+    listBackups: (key) => run('listBackups', (repo) => repo.listBackups(key)),
+    readBackup: (key, backup) => run('readBackup', (repo) => repo.readBackup(key, backup)),
     async restoreBackup(key, backup) {
-      guard('restoreBackup')
-      const restored = await current.restoreBackup(key, backup)
+      const restored = await run('restoreBackup', (repo) => repo.restoreBackup(key, backup))
       if (key === 'settings') adoptSettings(restored.data as UserSettings)
       return restored
     },
-    async quarantine(key, reason) {
-      guard('quarantine')
-      return current.quarantine(key, reason)
-    },
-    async backupNow(key) {
-      guard('backupNow')
-      return current.backupNow(key)
-    },
-    listQuarantine: () => current.listQuarantine(),
+    quarantine: (key, reason) => run('quarantine', (repo) => repo.quarantine(key, reason)),
+    backupNow: (key) => run('backupNow', (repo) => repo.backupNow(key)),
+    listQuarantine: () => run('listQuarantine', (repo) => repo.listQuarantine()),
   }
 
   return {

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url'
  * a lock a restart must judge stale.
  */
 
+/** The repository's root: the server and the CLI run from here, as `npm start` runs them. */
 export const REPO_ROOT = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), '../../..')
 const MAIN = nodePath.join(REPO_ROOT, 'examples/workspace/server/main.ts')
 const URL_LINE = /saveflow workspace app: (http:\/\/127\.0\.0\.1:(\d+)\/)/
@@ -79,8 +80,9 @@ export async function killAllApps(): Promise<void> {
   await Promise.all(apps.map((app) => app.exited))
 }
 
-/** A fresh temp folder for a workspace; removed by {@link removeTempDirs}. */
 const tempDirs: string[] = []
+
+/** A fresh path for a workspace folder, inside a temp folder that {@link removeTempDirs} removes. */
 export async function tempWorkspaceDir(): Promise<string> {
   const dir = await mkdtemp(nodePath.join(tmpdir(), 'saveflow-e2e-'))
   tempDirs.push(dir)

@@ -5,6 +5,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
  * test gets its own context, so no cookie, storage or page leaks from one test into the next.
  */
 
+/** Launches Debian's Chromium headless, with the flags that keep it off the network and off the GPU. */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
