@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { type AuditResult, runAudit } from './audit'
 import { caseB1 } from './cases/b1-small-save'
-import { caseB2 } from './cases/b2-full-save'
+import { caseB2, withCompaction } from './cases/b2-full-save'
 import { caseB3B4 } from './cases/b3-b4-incremental'
 import { caseB5 } from './cases/b5-debounce'
 import { caseB6 } from './cases/b6-long-run'
@@ -113,13 +113,11 @@ async function main(): Promise<void> {
       }
       log('B2 full save')
       const b2 = await caseB2(ctx)
-      if (wanted('B2')) cases.push(b2.result)
-      if (wanted('B3') || wanted('B4') || wanted('B7')) {
-        log('B3/B4 incremental saves')
-        const [b3, b4] = await caseB3B4(ctx, b2.kept)
-        if (wanted('B3')) cases.push(b3!)
-        if (wanted('B4')) cases.push(b4!)
-      }
+      log('B3/B4 incremental saves, B2 compactions')
+      const [b3, b4, compaction] = await caseB3B4(ctx, b2.kept)
+      if (wanted('B2')) cases.push(withCompaction(b2.result, compaction))
+      if (wanted('B3')) cases.push(b3)
+      if (wanted('B4')) cases.push(b4)
       if (wanted('B7')) {
         log('B7 load')
         cases.push(await caseB7(ctx, b2.kept))
