@@ -7,12 +7,14 @@ import { DOCUMENTS } from '../../src/core/documents'
 import { createRepository, type Repository } from '../../src/core/repository'
 import { snapshotCodec } from '../../src/core/snapshot-codec'
 import { createFsStorage } from '../../src/node'
+import { conversationAt, projectAt, settingsAt } from '../core/support/crash-docs'
 import { recoverDocument, sampleConversation, sampleProject, sampleSettings } from '../core/support/documents'
 
 /**
- * The repository on a real folder: round trips of each kind, and every kind of damage a file can suffer. Each case
- * ends with a typed outcome; a damaged file ends in quarantine byte for byte, never overwritten; nothing throws a
- * generic exception.
+ * The repository on a real folder: round trips of each kind, and every kind of damage a snapshot file can suffer
+ * (on the settings, a snapshot document; the journaled ones have their own cases at the end). Each case ends with a
+ * typed outcome; a damaged file ends in quarantine byte for byte, never overwritten; nothing throws a generic
+ * exception.
  */
 
 let root: string
@@ -40,12 +42,12 @@ function open(options: Partial<Parameters<typeof createRepository>[0]> = {}) {
   return repo
 }
 
-/** Saves revisions 1..3 of the project: the file holds 3, the backups 2 and 1. */
-async function projectWithBackups(repo: Repository) {
+/** Saves revisions 1..3 of the settings: the file holds 3, the backups 2 and 1. */
+async function settingsWithBackups(repo: Repository) {
   for (let revision = 1; revision <= 3; revision++) {
-    await repo.save('project', sampleProject(5, `revision ${revision}`), revision)
+    await repo.save('settings', settingsAt(revision), revision)
   }
-  expect((await repo.listBackups('project')).map((b) => b.revision)).toEqual([2, 1])
+  expect((await repo.listBackups('settings')).map((b) => b.revision)).toEqual([2, 1])
 }
 
 /** Replaces the primary with `damage(bytes)`, runs the recovery sequence, checks the quarantined copy. */
@@ -55,21 +57,21 @@ async function damageAndRecover(
   reason?: string,
 ) {
   const repo = open()
-  await projectWithBackups(repo)
-  const damaged = damage(bytesAt('project.json'))
-  fsSync.writeFileSync(path('project.json'), damaged)
-  const loaded = await repo.load('project')
+  await settingsWithBackups(repo)
+  const damaged = damage(bytesAt('settings.json'))
+  fsSync.writeFileSync(path('settings.json'), damaged)
+  const loaded = await repo.load('settings')
   expect(loaded.ok || loaded.error.code).toBe(expectedCode)
   if (reason !== undefined) expect(loaded.ok || loaded.error.details?.reason).toBe(reason)
-  const recovery = await recoverDocument(repo, 'project')
+  const recovery = await recoverDocument(repo, 'settings')
   expect(recovery).toMatchObject({ outcome: 'restored', revision: 2 })
   if (recovery.outcome !== 'restored') return
   expect(recovery.quarantined).toHaveLength(1)
   expect(bytesAt(recovery.quarantined[0]!)).toEqual(damaged)
-  const after = await repo.load('project')
-  expect(after.ok && after.data).toEqual(sampleProject(5, 'revision 2'))
+  const after = await repo.load('settings')
+  expect(after.ok && after.data).toEqual(settingsAt(2))
   // The restore kept the damaged file only in quarantine, not as a backup.
-  expect((await repo.listBackups('project')).map((b) => b.revision)).toEqual([2, 1])
+  expect((await repo.listBackups('settings')).map((b) => b.revision)).toEqual([2, 1])
 }
 
 describe('repository on a real folder', () => {
@@ -90,7 +92,7 @@ describe('repository on a real folder', () => {
   it('recovers from a checksum mismatch', async () => {
     await damageAndRecover(
       (bytes) => {
-        const text = new TextDecoder().decode(bytes).replace('revision 3', 'revision 9')
+        const text = new TextDecoder().decode(bytes).replace('"fontSize":11', '"fontSize":19')
         return new TextEncoder().encode(text)
       },
       'corrupt',
@@ -104,16 +106,16 @@ describe('repository on a real folder', () => {
 
   it('recovers from a file cut short at any of many points', async () => {
     const repo = open()
-    await projectWithBackups(repo)
-    const whole = bytesAt('project.json')
+    await settingsWithBackups(repo)
+    const whole = bytesAt('settings.json')
     const cuts = Array.from({ length: 24 }, (_, i) => Math.floor(((i + 1) * whole.length) / 26))
     for (const cut of cuts) {
-      fsSync.writeFileSync(path('project.json'), whole.subarray(0, cut))
-      const loaded = await repo.load('project')
+      fsSync.writeFileSync(path('settings.json'), whole.subarray(0, cut))
+      const loaded = await repo.load('settings')
       expect(loaded.ok || loaded.error.code, `cut at ${cut}`).toBe('corrupt')
-      const quarantined = await repo.quarantine('project', 'truncated')
+      const quarantined = await repo.quarantine('settings', 'truncated')
       expect(bytesAt(quarantined.to)).toEqual(whole.subarray(0, cut))
-      fsSync.writeFileSync(path('project.json'), whole)
+      fsSync.writeFileSync(path('settings.json'), whole)
     }
     expect(await repo.listQuarantine()).toHaveLength(cuts.length)
   })
@@ -126,11 +128,11 @@ describe('repository on a real folder', () => {
     await damageAndRecover(
       () =>
         snapshotCodec.encode({
-          kind: 'project',
-          schemaVersion: 1,
+          kind: 'settings',
+          schemaVersion: 2,
           revision: 3,
           savedAt: new Date(T0).toISOString(),
-          data: { metadata: { id: 'p1' } },
+          data: { theme: 'neon' },
         }),
       'invalid-data',
     )
@@ -169,10 +171,10 @@ describe('repository on a real folder', () => {
 
   it('ends in needs-user when the primary and every backup are damaged, with all of them in quarantine', async () => {
     const repo = open()
-    await projectWithBackups(repo)
-    const backups = await repo.listBackups('project')
+    await settingsWithBackups(repo)
+    const backups = await repo.listBackups('settings')
     const originals = new Map<string, Uint8Array>()
-    for (const [i, relative] of ['project.json', ...backups.map((b) => b.path)].entries()) {
+    for (const [i, relative] of ['settings.json', ...backups.map((b) => b.path)].entries()) {
       // Each damaged differently: cut, emptied, flipped.
       const bytes = bytesAt(relative)
       const damaged =
@@ -186,19 +188,60 @@ describe('repository on a real folder', () => {
       fsSync.writeFileSync(path(relative), damaged)
       originals.set(relative, damaged)
     }
-    const recovery = await recoverDocument(repo, 'project')
+    const recovery = await recoverDocument(repo, 'settings')
     expect(recovery).toMatchObject({ outcome: 'needs-user', code: 'corrupt' })
     if (recovery.outcome !== 'needs-user') return
     expect(recovery.quarantined).toHaveLength(3)
     expect(recovery.quarantined.map((q) => bytesAt(q))).toEqual(
       expect.arrayContaining([...originals.values()]),
     )
-    expect(await repo.listBackups('project')).toEqual([])
-    expect(fsSync.existsSync(path('project.json'))).toBe(false)
-    const fresh = await repo.load('project')
+    expect(await repo.listBackups('settings')).toEqual([])
+    expect(fsSync.existsSync(path('settings.json'))).toBe(false)
+    const fresh = await repo.load('settings')
     expect(fresh.ok || fresh.error.code).toBe('not-found')
     // Starting over works, and the quarantine is kept.
-    await repo.save('project', sampleProject(1), 1)
+    await repo.save('settings', settingsAt(1), 1)
     expect(await repo.listQuarantine()).toHaveLength(3)
+  })
+})
+
+describe('journaled documents on a real folder', () => {
+  it('cuts a torn tail off a real log before the next append, keeping its bytes in quarantine', async () => {
+    const repo = open()
+    for (let revision = 1; revision <= 2; revision++) {
+      await repo.save('conversation/c1', conversationAt(revision), revision)
+    }
+    const whole = bytesAt('conversations/c1.jsonl')
+    const tail = new Uint8Array([...new TextEncoder().encode('{"len":120,"crc":"1'), 0, 0, 0])
+    fsSync.appendFileSync(path('conversations/c1.jsonl'), tail)
+    const reopened = open()
+    expect(await reopened.load('conversation/c1')).toMatchObject({
+      ok: true,
+      revision: 2,
+      journal: { tornBytes: 22 },
+    })
+    await reopened.save('conversation/c1', conversationAt(3), 3)
+    const log = bytesAt('conversations/c1.jsonl')
+    expect(log.subarray(0, whole.length)).toEqual(whole)
+    const [kept] = await reopened.listQuarantine()
+    expect(bytesAt(kept!)).toEqual(tail)
+    expect(await open().load('conversation/c1')).toMatchObject({
+      ok: true,
+      revision: 3,
+      data: conversationAt(3),
+    })
+  })
+
+  it('recovers a project whose snapshot is damaged from its backup, keeping snapshot and journal in quarantine', async () => {
+    const repo = open()
+    for (let revision = 1; revision <= 3; revision++)
+      await repo.save('project', projectAt(revision), revision)
+    const journal = bytesAt('project.journal.jsonl')
+    fsSync.writeFileSync(path('project.json'), '{"format":1,"kind":"project"')
+    const recovery = await recoverDocument(open(), 'project')
+    expect(recovery).toMatchObject({ outcome: 'restored', revision: 2, data: projectAt(2) })
+    const quarantined = (await repo.listQuarantine()).map((q) => bytesAt(q))
+    expect(quarantined).toContainEqual(journal)
+    expect(await open().load('project')).toMatchObject({ ok: true, revision: 2, data: projectAt(2) })
   })
 })
