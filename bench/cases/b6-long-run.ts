@@ -52,7 +52,10 @@ export async function caseB6(ctx: BenchContext): Promise<CaseResult> {
   for (let i = 0; i < warmup; i++) await cycle(i)
   const heapStart = heapAfterGc()
   const started = performance.now()
-  for (let i = 0; i < cycles; i++) await cycle(warmup + i)
+  const half = Math.floor(cycles / 2)
+  for (let i = 0; i < half; i++) await cycle(warmup + i)
+  const heapHalf = heapAfterGc()
+  for (let i = half; i < cycles; i++) await cycle(warmup + i)
   const perCycle = (performance.now() - started) / cycles
   const heapEnd = heapAfterGc()
   const listenersOpen = listenerCounts()
@@ -66,6 +69,8 @@ export async function caseB6(ctx: BenchContext): Promise<CaseResult> {
   const growth = heapEnd - heapStart
   const figures = [
     figure('saveflow', 'heap growth', 'B', [growth]),
+    figure('saveflow', 'heap growth, first half', 'B', [heapHalf - heapStart]),
+    figure('saveflow', 'heap growth, second half', 'B', [heapEnd - heapHalf]),
     figure('saveflow', 'cycle time', 'ms', [perCycle]),
     figure('saveflow', 'resources left', 'count', [leftResources.length]),
     figure('saveflow', 'listeners left', 'count', [leftListeners.length]),
@@ -95,6 +100,7 @@ export async function caseB6(ctx: BenchContext): Promise<CaseResult> {
     ratioText: 'n/a',
     limitedBy: checks.every((c) => c.met) ? null : 'see the failed checks',
     notes: [
+      `heap after GC: ${show(heapHalf - heapStart, 'B')} over the first ${half} cycles, ${show(heapEnd - heapHalf, 'B')} over the next ${cycles - half}.`,
       `process listeners while open: ${installed.join(', ') || 'none'}; active resources compared by type with process.getActiveResourcesInfo().`,
     ],
   })
