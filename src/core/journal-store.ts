@@ -207,17 +207,17 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
     }
   }
 
-  /** A backup of the state on disk: a link of `project.json` when the journal adds nothing, else a written snapshot. */
+  /**
+   * A backup of the state on disk, written out as a snapshot. Never a hard link of `project.json`: unlike a snapshot
+   * file about to be replaced, it stays the live file for many saves, and a link would share its blocks, so damage
+   * to the one would be damage to the other.
+   */
   async function takeBackup(
     key: string,
     definition: DocumentDefinition,
     state: DocState,
     reason: 'interval' | 'manual' | 'restore',
   ) {
-    // Only the header in the journal: `project.json` alone is the whole state, and verified.
-    if (definition.layout === 'snapshot+journal' && state.records === 1 && state.repair.kind === 'none') {
-      return schedule.link(key, documentPath(key), state.revision, reason)
-    }
     const bytes = definition.codec.encode({
       kind: definition.kind,
       schemaVersion: definition.schemaVersion,

@@ -301,7 +301,7 @@ describe('repairs', () => {
 })
 
 describe('backups of journaled documents', () => {
-  it('are compacted snapshots, readable like any backup; a project with an empty journal is linked', async () => {
+  it('are compacted snapshots written out, never links of the live project.json, readable like any backup', async () => {
     const { repo, clock, events } = setup({ config: { backupInterval: 1000, backupCount: 5 } })
     await repo.save('project', projectAt(1), 1)
     clock.now += 2000
@@ -310,7 +310,7 @@ describe('backups of journaled documents', () => {
     await repo.save('project', projectAt(3), 3)
     const created = events.filter((e) => e.type === 'backup.created')
     expect(created.map((e) => e.type === 'backup.created' && [e.backup.revision, e.method])).toEqual([
-      [1, 'link'],
+      [1, 'copy'],
       [2, 'copy'],
     ])
     for (const backup of await repo.listBackups('project')) {
