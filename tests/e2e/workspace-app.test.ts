@@ -99,6 +99,9 @@ function runCli(args: string[]): Promise<{ code: number | null; output: string }
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1' },
+      // A hung command is killed rather than left behind; the test then fails on its exit code.
+      timeout: 60_000,
+      killSignal: 'SIGKILL',
     })
     let output = ''
     child.stdout.on('data', (chunk: Buffer) => {

@@ -41,10 +41,11 @@ export async function startApp(dir: string, port = 0): Promise<AppProcess> {
     child.once('exit', (code, signal) => resolve({ code, signal }))
   })
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`The app server did not start in time:\n${output}`)),
-      30_000,
-    )
+    const timer = setTimeout(() => {
+      // Not in the running set yet: kill it here, or it would outlive the suite.
+      child.kill('SIGKILL')
+      reject(new Error(`The app server did not start in time:\n${output}`))
+    }, 30_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString('utf8')
       const found = URL_LINE.exec(output)
