@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { request } from 'node:http'
 import nodePath from 'node:path'
 import type { Browser, Page } from 'playwright-core'
@@ -274,6 +274,35 @@ describe('workspace app', () => {
     await waitForBadge(page, 'saved')
     const after = await readDocument<ProjectData>(dir, 'project')
     expect(after.tree.some((node) => node.description === 'Edited after the recovery')).toBe(true)
+  })
+
+  it('tells the first page what the server recovered while opening a folder damaged while it was stopped', async () => {
+    const dir = await tempWorkspaceDir()
+    const first = await startApp(dir)
+    const page = await open(first)
+    await page.locator('.tree-row').first().click()
+    await page.getByLabel('Description').fill('Edited before the server stopped')
+    await waitForBadge(page, 'saved')
+    first.child.kill('SIGINT')
+    await first.exited
+    // Damaged while nothing ran: half of the file, put in place by rename (a backup may be a link to the old file).
+    const path = nodePath.join(dir, 'project.json')
+    const bytes = await readFile(path)
+    await writeFile(`${path}.tmp-e2e`, bytes.subarray(0, bytes.length >> 1))
+    await rename(`${path}.tmp-e2e`, path)
+
+    const second = await startApp(dir)
+    await page.goto(second.url)
+    const dialog = page.getByRole('dialog')
+    await dialog.getByText('Project was restored from a backup').waitFor()
+    expect(await dialog.textContent()).toContain('.saveflow/quarantine/project.')
+    await dialog.getByRole('button', { name: 'Keep this version' }).click()
+    await dialog.waitFor({ state: 'hidden' })
+
+    // Told once: the next page load opens the repaired file without a dialog.
+    await page.reload()
+    await waitForBadge(page, 'saved')
+    expect(await page.getByRole('dialog').count()).toBe(0)
   })
 
   it('saves an edit made just before the tab closes (pagehide flush over keepalive requests)', async () => {

@@ -29,6 +29,9 @@ import { loadStaticFiles } from './static-files'
  * (every call passes straight through) until the developer panel switches a fault on.
  */
 
+/** Sent by a page that fetches `index.html` only to renew its token (`src/server-link.ts`). */
+const TOKEN_RENEWAL_HEADER = 'x-saveflow-token-renewal'
+
 /** The path of the developer fault endpoint. */
 export const FAULTS_PATH = '/saveflow/dev/faults'
 
@@ -105,9 +108,10 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
     // What the server recovered while opening (a file damaged while it was not running): told to the first page.
     let startupRecovery: RecoveryReport[] = workspace.session.recoveryReports()
 
-    const bootstrap = (): AppBootstrap => {
+    /** `renewal`: a page that stays open renewing its token shows no dialog, so the reports wait for a new page. */
+    const bootstrap = (renewal: boolean): AppBootstrap => {
       const report = startupRecovery
-      startupRecovery = []
+      if (!renewal) startupRecovery = []
       return {
         token,
         rpcPath: RPC_PATH,
@@ -146,7 +150,9 @@ export async function startAppServer(options: AppServerOptions): Promise<AppServ
       const refusal = checkLocalOrigin(req)
       if (refusal !== null) return sendText(res, refusal.status, refusal.message)
       if (req.method !== 'GET') return sendText(res, 405, 'Only GET is accepted here.')
-      if (pathname === '/' || pathname === '/index.html') return files.sendIndex(res, bootstrap())
+      if (pathname === '/' || pathname === '/index.html') {
+        return files.sendIndex(res, bootstrap(req.headers[TOKEN_RENEWAL_HEADER] !== undefined))
+      }
       if (!(await files.sendAsset(res, pathname))) sendText(res, 404, 'Not found.')
     }
 

@@ -36,7 +36,12 @@ export function createServerLink(bootstrap: AppBootstrap): ServerLink {
   const refresh = (): Promise<boolean> => {
     refreshing ??= (async () => {
       try {
-        const response = await globalThis.fetch('/', { cache: 'no-store', redirect: 'error' })
+        const response = await globalThis.fetch('/', {
+          cache: 'no-store',
+          redirect: 'error',
+          // Tells the server this is not a new page: reports meant for the next page it serves are kept for it.
+          headers: { 'x-saveflow-token-renewal': '1' },
+        })
         if (!response.ok) return false
         const next = readBootstrap(new DOMParser().parseFromString(await response.text(), 'text/html'))
         if (next.folder !== bootstrap.folder) {
