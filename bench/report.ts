@@ -80,7 +80,7 @@ export function readmeSection(results: BenchResults): string {
   const parts = [
     '## Benchmarks',
     '',
-    '`npm run bench` (about 4 minutes on 2 cores) runs every case below on real temp folders with real fsyncs, saveflow',
+    '`npm run bench` (under 5 minutes on 2 cores) runs every case below on real temp folders with real fsyncs, saveflow',
     'and its peers interleaved round by round on the same data and edits, and writes `bench/results/latest.json`',
     '(median, min, max, p99 and ratio of every figure, and the machine). `npm run bench -- --quick` runs each case once',
     'on small data; `npm run bench -- --readme` also rewrites this section. Ratios are medians of per-round ratios.',

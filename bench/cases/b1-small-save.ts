@@ -3,6 +3,7 @@
  * timed from `session.change` until the save is durable. Peers save the same edit their own way; the raw reference
  * is the ratio's base.
  */
+import os from 'node:os'
 import type { ProjectData } from 'saveflow'
 import { BENCH_WORKSPACE, type BenchContext, FULL_REWRITE_PEERS, measure } from '../context'
 import type { Peer } from '../peers'
@@ -71,7 +72,7 @@ export async function caseB1(ctx: BenchContext): Promise<CaseResult> {
     ratioText: `${showRatio(sf.ratio)} raw`,
     limitedBy: checks.every((c) => c.met)
       ? null
-      : 'per-save cost of the actor round trip, validation and two fsyncs (file, folder) on this disk',
+      : `the machine: at a load average of ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores the process waits for a CPU and the disk queue; the tail moves with the load, not with saveflow`,
     notes: [
       'saveflow writes the project document (its own file); the peers write the whole workspace (one file), as each is used.',
       `${warmup} warm-up rounds dropped.`,

@@ -108,8 +108,11 @@ export async function caseB3B4(
   }
 
   const folderBefore = await folderBytes(kept.saveflowDir)
+  const countedBefore = counter.bytes
   const nodes = await series(nodeEdit)
   const messages = await series(nextMessage)
+  // Everything the repository handed its backend during both series, background work included, per save.
+  const amortized = (counter.bytes - countedBefore) / (nodes.sf.length + messages.sf.length)
   const folderAfter = await folderBytes(kept.saveflowDir)
 
   // B4: autosaves, no flush: the edit, the debounce, validation and the write, all under the probe.
@@ -173,6 +176,7 @@ export async function caseB3B4(
       firstNode,
       firstMessage,
       folderBefore,
+      amortized,
       folderAfter,
       journalled,
       rounds,
@@ -225,6 +229,7 @@ function b3Result(
     firstNode: Sample
     firstMessage: Sample
     folderBefore: number
+    amortized: number
     folderAfter: number
     journalled: boolean
     rounds: number
@@ -237,6 +242,7 @@ function b3Result(
     figure('saveflow', 'first save after open (node)', 'ms', [r.firstNode.ms]),
     figure('saveflow', 'first save after open (message)', 'ms', [r.firstMessage.ms]),
     figure('saveflow', 'folder growth over the series', 'B', [r.folderAfter - r.folderBefore]),
+    figure('saveflow', 'handed to storage per save, amortized', 'B', [r.amortized]),
   ]
   const checks = []
   const texts: string[] = []
@@ -286,7 +292,7 @@ function b3Result(
       `journal files written: ${r.journalled ? 'yes' : 'no (snapshot rewrite)'}.`,
       'bytes: /proc/self/io wchar of the process during the save (includes libuv wake-ups); "beyond the change" subtracts the JSON of the changed node or message.',
       `first save after opening (takes the interval backup): node ${show(r.firstNode.ms, 'ms')}, message ${show(r.firstMessage.ms, 'ms')}.`,
-      `folder growth over the series: ${show(r.folderAfter - r.folderBefore, 'B')}.`,
+      `folder growth over the series: ${show(r.folderAfter - r.folderBefore, 'B')}; bytes handed to storage over the series (background work included) ${show(r.amortized, 'B')} per save.`,
       `quick mode: ${ctx.quick}.`,
     ],
   })
