@@ -43,7 +43,7 @@ export function casesTable(cases: readonly CaseResult[]): string {
       ? 'met'
       : `**missed**: ${c.checks
           .filter((k) => !k.met)
-          .map((k) => `${k.label} (${k.value})`)
+          .map((k) => `${k.label}: ${k.value}`)
           .join('; ')}. Limited by ${c.limitedBy ?? 'see notes'}`
     lines.push(
       `| ${cell(`${c.id} ${c.title}`)} | ${cell(c.target)} | ${cell(c.saveflowText)} | ${cell(c.othersText)} | ${cell(c.ratioText)} | ${cell(verdict)} |`,

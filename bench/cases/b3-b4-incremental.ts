@@ -169,7 +169,7 @@ export async function caseB3B4(
   const validateMs = summarize(compaction.validate).median
 
   return [
-    b3Result(ctx, {
+    b3Result({
       validateMs,
       nodes,
       messages,
@@ -221,21 +221,18 @@ function seriesFigures(label: string, s: Series) {
   return figures
 }
 
-function b3Result(
-  ctx: BenchContext,
-  r: {
-    nodes: Series
-    messages: Series
-    firstNode: Sample
-    firstMessage: Sample
-    folderBefore: number
-    amortized: number
-    folderAfter: number
-    journalled: boolean
-    rounds: number
-    validateMs: number
-  },
-): CaseResult {
+function b3Result(r: {
+  nodes: Series
+  messages: Series
+  firstNode: Sample
+  firstMessage: Sample
+  folderBefore: number
+  amortized: number
+  folderAfter: number
+  journalled: boolean
+  rounds: number
+  validateMs: number
+}): CaseResult {
   const figures = [
     ...seriesFigures('node edit', r.nodes),
     ...seriesFigures('message append', r.messages),
@@ -293,7 +290,6 @@ function b3Result(
       'bytes: /proc/self/io wchar of the process during the save (includes libuv wake-ups); "beyond the change" subtracts the JSON of the changed node or message.',
       `first save after opening (takes the interval backup): node ${show(r.firstNode.ms, 'ms')}, message ${show(r.firstMessage.ms, 'ms')}.`,
       `folder growth over the series: ${show(r.folderAfter - r.folderBefore, 'B')}; bytes handed to storage over the series (background work included) ${show(r.amortized, 'B')} per save.`,
-      `quick mode: ${ctx.quick}.`,
     ],
   })
 }
