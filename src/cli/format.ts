@@ -127,6 +127,8 @@ export function describeAction(c: Colors, action: RepairAction): string {
       return `moved the unrecoverable ${action.path} to ${action.to}`
     case 'cache-dropped':
       return `removed the cache ${action.path} (${action.reason})`
+    case 'journal-repaired':
+      return `rewrote ${action.path} without its torn or damaged part${action.quarantined === null ? '' : `; the old file is kept as ${action.quarantined}`}`
     case 'failed':
       return c.red(`FAILED on ${action.path}: ${action.error.message} ${action.error.hint}`)
   }

@@ -73,7 +73,7 @@ function buildProgram(
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nExit code 0: healthy; 1: problems "saveflow repair" can fix; 2: data that needs a choice (a damaged file\nwith no valid backup). Temp files, damaged backups and damaged files with a valid backup are repairable.',
+      '\nExit code 0: healthy; 1: problems "saveflow repair" can fix; 2: data that needs a choice (a damaged file\nwith no valid backup, a log damaged in the middle). Temp files, torn log tails, damaged backups and damaged\nfiles with a valid backup are repairable.',
     )
     .action((dir: string, opts: { json?: boolean }) =>
       run((out) => verifyCommand(dir, io, out), opts.json === true),
@@ -89,17 +89,26 @@ function buildProgram(
       '--quarantine-unrecoverable',
       'also move damaged files that have no valid backup to quarantine (that document then starts empty)',
     )
+    .option(
+      '--keep-journal-prefix',
+      'accept what loads of a log damaged in the middle (a copy of the damaged file goes to quarantine)',
+    )
     .addOption(jsonOption())
     .addHelpText(
       'after',
       '\nNever deletes what a user wrote: damaged files go to .saveflow/quarantine/. Takes the workspace lock and\nrefuses (exit code 3) while another process holds it. Exit code: 0 when healthy afterwards, 2 when data still\nneeds a choice, 6 when an action failed.',
     )
-    .action((dir: string, opts: { json?: boolean; quarantineUnrecoverable?: boolean }) =>
-      run(
-        (out) =>
-          repairCommand(dir, { quarantineUnrecoverable: opts.quarantineUnrecoverable === true }, io, out),
-        opts.json === true,
-      ),
+    .action(
+      (
+        dir: string,
+        opts: { json?: boolean; quarantineUnrecoverable?: boolean; keepJournalPrefix?: boolean },
+      ) => {
+        const options = {
+          quarantineUnrecoverable: opts.quarantineUnrecoverable === true,
+          keepJournalPrefix: opts.keepJournalPrefix === true,
+        }
+        return run((out) => repairCommand(dir, options, io, out), opts.json === true)
+      },
     )
 
   program
@@ -146,7 +155,9 @@ function buildProgram(
 
   program
     .command('compact')
-    .description('Remove backups beyond the backup count and expired caches.')
+    .description(
+      'Remove backups beyond the backup count and expired caches; compact logs and the project journal.',
+    )
     .argument('<dir>', 'the workspace folder')
     .option(
       '--keep <n>',

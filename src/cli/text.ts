@@ -89,6 +89,11 @@ export const FIX_TEXT = {
   expiredCache: 'The app drops it on the next load; compact removes it now.',
   unreadableCache: 'The app cannot use it; it is rebuilt once the file can be removed.',
   tempFile: 'A crash left this unfinished write; repair removes it (the saved file beside it is complete).',
+  tornTail:
+    'repair keeps a copy in quarantine and rewrites the file without it; no acknowledged save is lost.',
+  badRecord: (revision: number) =>
+    `The app loads the saves before it (up to revision ${revision}); what follows is lost unless a backup has it. Restore a backup ("saveflow restore"), or run "saveflow repair --keep-journal-prefix" to keep what loads (a copy of the damaged file goes to quarantine).`,
+  legacyFile: 'The first save (or "saveflow compact") rewrites it as a log.',
   unknownFile: 'saveflow does not use this file and leaves it alone.',
 } as const
 
@@ -99,5 +104,8 @@ export const PROBLEM_TEXT = {
   overLimit: (count: number) => `${count} backups are kept.`,
   expired: (savedAt: string) => `The cache expired (saved ${savedAt}).`,
   tempFile: 'A temp file was left by an interrupted write.',
+  tornTail: (bytes: number) =>
+    `${bytes} byte(s) at the end are an append a crash cut short (never acknowledged).`,
+  legacyFile: 'An earlier version wrote this conversation as one snapshot file.',
   unknownFile: 'A file saveflow does not know.',
 } as const

@@ -178,7 +178,21 @@ export async function checkData<S extends z.ZodType>(
     }
   }
 
-  const parsed = definition.schema.safeParse(data)
+  let parsed: z.ZodSafeParseResult<z.infer<S>>
+  try {
+    parsed = definition.schema.safeParse(data)
+  } catch (error) {
+    // A schema walks the data recursively (`z.json()` of a cache): data nested deeper than the stack, which a
+    // hostile file can hold, must end as a typed result like any other bad data, never as a thrown RangeError.
+    return failure(
+      path,
+      new SaveflowError('invalid-data', {
+        message: 'The data is nested too deeply to be checked.',
+        cause: error,
+        details: { path, reason: 'too-deep' },
+      }),
+    )
+  }
   if (!parsed.success) return failure(path, invalidData(parsed.error, path))
   return {
     ok: true,

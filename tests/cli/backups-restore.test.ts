@@ -7,6 +7,7 @@ import {
   flipByte,
   initWorkspace,
   listFiles,
+  loadData,
   removeTempFolders,
   renameProject,
   saveflow,
@@ -23,8 +24,7 @@ async function workspaceWithBackup(): Promise<string> {
 }
 
 const projectName = async (dir: string): Promise<string> =>
-  (JSON.parse(await readFile(join(dir, 'project.json'), 'utf8')) as { data: { metadata: { name: string } } })
-    .data.metadata.name
+  ((await loadData(dir, 'project')) as { metadata: { name: string } }).metadata.name
 
 describe('saveflow backups', { timeout: 30_000 }, () => {
   it('lists each backup with time, revision, size and validity', async () => {
@@ -81,7 +81,7 @@ describe('saveflow backups', { timeout: 30_000 }, () => {
 describe('saveflow restore', { timeout: 30_000 }, () => {
   it('restores the latest backup and keeps the replaced file as a backup, so the restore can be undone', async () => {
     const dir = await workspaceWithBackup()
-    const current = await readFile(join(dir, 'project.json'))
+    const current = await loadData(dir, 'project')
     expect(await projectName(dir)).toBe('Second name')
 
     const restore = await saveflowJson<RestoreReport>(['restore', dir, 'project', '--latest'])
@@ -97,7 +97,7 @@ describe('saveflow restore', { timeout: 30_000 }, () => {
 
     expect(undo.code).toBe(0)
     expect(undo.stdout).toContain(`from backup ${keptAs}`)
-    expect(await readFile(join(dir, 'project.json'))).toEqual(current)
+    expect(await loadData(dir, 'project')).toEqual(current)
     expect((await saveflow(['verify', dir])).code).toBe(0)
   })
 

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process'
 import type { Dirent } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -85,15 +85,21 @@ export async function initWorkspace(sample: 'empty' | 'small' = 'small'): Promis
 }
 
 /**
- * Saves a new revision of `key` the way the app does (validated, backed up when due, atomic). The first save after
- * `init` takes a backup: the old file keeps its inode as the backup and the new one gets a fresh inode, so damage
- * done to the primary afterwards leaves the backup intact, as on a real disk.
+ * Saves a new revision of `key` the way the app does (validated, backed up when due, durable). The first save after
+ * `init` takes a backup of revision 1, so a test has a valid backup to recover from.
  */
 export async function appSave(dir: string, key: string, change: (data: unknown) => unknown): Promise<void> {
   const repository = createRepository({ storage: createFsStorage(dir) })
   const loaded = await repository.load(key)
   if (!loaded.ok) throw loaded.error
   await repository.save(key, change(loaded.data), loaded.revision + 1)
+}
+
+/** The data of `key` as the app loads it (whatever the file layout); throws the load error. */
+export async function loadData(dir: string, key: string): Promise<unknown> {
+  const loaded = await createRepository({ storage: createFsStorage(dir) }).load(key)
+  if (!loaded.ok) throw loaded.error
+  return loaded.data
 }
 
 /** Renames the project, as an edit in the app would. */
@@ -104,17 +110,28 @@ export const renameProject =
     return { ...project, metadata: { ...project.metadata, name } }
   }
 
-/** Flips one bit in the middle of a file, in place. */
+/**
+ * Replaces a file with `bytes` under a new inode. Backups may be hard links of the file they were taken from (that
+ * is how a backup costs nothing), so damage written into the same inode would hit the backup too; the tests damage
+ * the document the way a torn or misbehaving writer does, by a new file in its place.
+ */
+export async function replaceFile(path: string, bytes: Uint8Array): Promise<void> {
+  await writeFile(`${path}.damage`, bytes)
+  await rename(`${path}.damage`, path)
+}
+
+/** Flips one bit in the middle of a file. */
 export async function flipByte(path: string): Promise<void> {
   const bytes = await readFile(path)
   const at = Math.floor(bytes.length / 2)
   bytes[at] = bytes[at]! ^ 0x04
-  await writeFile(path, bytes)
+  await replaceFile(path, bytes)
 }
 
-/** Cuts a file to half its size, in place (a torn write on a file system without atomic replace). */
+/** Cuts a file to half its size. */
 export async function truncateHalf(path: string): Promise<void> {
-  await truncate(path, Math.floor((await stat(path)).size / 2))
+  const bytes = await readFile(path)
+  await replaceFile(path, bytes.subarray(0, Math.floor(bytes.length / 2)))
 }
 
 /** Every file under `dir`, workspace-relative, sorted. */

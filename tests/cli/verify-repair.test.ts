@@ -1,16 +1,20 @@
-import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { appendFile, cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RepairReport, VerifyReport } from '../../src/cli/checks/report'
+import { documentPath } from '../../src/core/paths'
+import { createSampleWorkspace } from '../../src/core/sample-data'
 import { createSnapshotCodec } from '../../src/core/snapshot-codec'
 import {
   appSave,
   flipByte,
   initWorkspace,
   listFiles,
+  loadData,
   ROOT,
   removeTempFolders,
   renameProject,
+  replaceFile,
   saveflow,
   saveflowJson,
   tempFolder,
@@ -77,6 +81,7 @@ describe('saveflow verify', { timeout: 30_000 }, () => {
       [
         'backups',
         'error',
+        'journal',
         'key',
         'kind',
         'path',
@@ -184,9 +189,11 @@ describe('saveflow verify and repair of a damaged primary', { timeout: 30_000 },
     expect(repair.code).toBe(0)
     const files = await listFiles(dir)
     expect(files).not.toContain('project.json')
-    const moved = files.filter((path) => path.startsWith('.saveflow/quarantine/project.'))
+    // The snapshot goes, and its journal with it (a journal without its snapshot is no document).
+    const moved = files.filter((path) => /^\.saveflow\/quarantine\/project\.\d{8}T/.test(path))
     expect(moved).toHaveLength(1)
     expect(await readFile(join(dir, moved[0]!))).toEqual(damaged)
+    expect(files.filter((path) => path.startsWith('.saveflow/quarantine/project.journal.'))).toHaveLength(1)
   })
 
   it('restores a primary that is missing while backups exist', async () => {
@@ -217,7 +224,7 @@ describe('saveflow verify and repair of a damaged primary', { timeout: 30_000 },
       savedAt: new Date().toISOString(),
       data: envelope.data,
     })
-    await writeFile(join(dir, 'project.json'), bytes)
+    await replaceFile(join(dir, 'project.json'), bytes)
 
     const { code, json } = await saveflowJson<VerifyReport>(['verify', dir])
 
@@ -293,5 +300,94 @@ describe('saveflow verify and repair of leftovers', { timeout: 30_000 }, () => {
     const files = await listFiles(dir)
     expect(files).not.toContain('cache/models.json')
     expect(files).toContain('cache/notes.txt')
+  })
+})
+
+describe('saveflow verify and repair of logs and journals', { timeout: 30_000 }, () => {
+  const logPath = (dir: string) => join(dir, documentPath('conversation/c-0000'))
+  const sample = createSampleWorkspace('small')
+
+  it('finds a torn tail on a conversation log; repair keeps a copy and cuts it off, losing no message', async () => {
+    const dir = await initWorkspace('small')
+    await appendFile(logPath(dir), '{"len":180,"crc":"1a2b')
+
+    const verify = await saveflowJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.json.problems).toContainEqual(
+      expect.objectContaining({
+        code: 'journal-torn-tail',
+        severity: 'repairable',
+        key: 'conversation/c-0000',
+      }),
+    )
+    expect(verify.json.documents.find((doc) => doc.key === 'conversation/c-0000')?.journal?.tornBytes).toBe(
+      22,
+    )
+
+    const repair = await saveflowJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(0)
+    const action = repair.json.actions.find((a) => a.type === 'journal-repaired')
+    expect(action).toMatchObject({ key: 'conversation/c-0000', path: documentPath('conversation/c-0000') })
+    const kept = action?.type === 'journal-repaired' ? action.quarantined : null
+    expect((await readFile(join(dir, kept!), 'utf8')).endsWith('{"len":180,"crc":"1a2b')).toBe(true)
+    expect(await loadData(dir, 'conversation/c-0000')).toEqual(sample.conversations[0])
+    expect((await saveflow(['verify', dir])).code).toBe(0)
+  })
+
+  it('finds a bad record in the middle of a log: exit 2, left alone unless --keep-journal-prefix', async () => {
+    const dir = await initWorkspace('small')
+    // Two more saves, two more batches: damage in the first of them has a whole batch after it.
+    const add = (id: string) => (data: unknown) => {
+      const conversation = data as { messages: unknown[] }
+      const message = { id, role: 'user', content: `Message ${id}`, createdAt: '2026-02-01T00:00:00.000Z' }
+      return { ...conversation, messages: [...conversation.messages, message] }
+    }
+    await appSave(dir, 'conversation/c-0000', add('extra-1'))
+    await appSave(dir, 'conversation/c-0000', add('extra-2'))
+    const lines = (await readFile(logPath(dir), 'utf8')).split('\n')
+    const at = lines.findIndex((line) => line.includes('Message extra-1'))
+    lines[at] = lines[at]!.replace('Message extra-1', 'Message extra-X')
+    await replaceFile(logPath(dir), new TextEncoder().encode(lines.join('\n')))
+    const damaged = await readFile(logPath(dir))
+
+    const verify = await saveflowJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(2)
+    expect(verify.json.problems).toContainEqual(
+      expect.objectContaining({
+        code: 'journal-bad-record',
+        severity: 'needs-choice',
+        key: 'conversation/c-0000',
+      }),
+    )
+
+    const untouched = await saveflow(['repair', dir])
+    expect(untouched.code).toBe(2)
+    expect(await readFile(logPath(dir))).toEqual(damaged)
+
+    const accepted = await saveflowJson<RepairReport>(['repair', dir, '--keep-journal-prefix'])
+    expect(accepted.code).toBe(0)
+    const action = accepted.json.actions.find((a) => a.type === 'journal-repaired')
+    const kept = action?.type === 'journal-repaired' ? action.quarantined : null
+    expect(await readFile(join(dir, kept!))).toEqual(damaged)
+    // What loads is the prefix before the damage: the sample's 20 messages, without the two added after.
+    const messages = ((await loadData(dir, 'conversation/c-0000')) as { messages: unknown[] }).messages
+    expect(messages).toEqual(sample.conversations[0]!.messages)
+  })
+
+  it('finds a torn tail on the project journal; repair keeps every acknowledged save', async () => {
+    const dir = await initWorkspace('small')
+    await appSave(dir, 'project', renameProject('Journaled name'))
+    await appendFile(join(dir, 'project.journal.jsonl'), '{"len":77')
+
+    const verify = await saveflowJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.json.problems).toContainEqual(
+      expect.objectContaining({ code: 'journal-torn-tail', path: 'project.journal.jsonl' }),
+    )
+
+    expect((await saveflow(['repair', dir])).code).toBe(0)
+    const project = (await loadData(dir, 'project')) as { metadata: { name: string } }
+    expect(project.metadata.name).toBe('Journaled name')
+    expect((await saveflow(['verify', dir])).code).toBe(0)
   })
 })

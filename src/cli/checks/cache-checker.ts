@@ -58,6 +58,7 @@ async function check(ctx: CheckContext, key: string): Promise<DocumentCheck> {
     schemaVersion: inspected.snapshot?.schemaVersion ?? null,
     size: inspected.size,
     error: inspected.error,
+    journal: null,
     backups: [],
   }
   const problems: Problem[] = []

@@ -43,6 +43,11 @@ export interface RepairOptions {
    * empty). Without it such a file is left exactly as it is.
    */
   quarantineUnrecoverable: boolean
+  /**
+   * Accept the loadable prefix of a log or journal damaged in the middle: a copy of the damaged file goes to
+   * quarantine and the document is rewritten from what loads. Without it such a document is left as it is.
+   */
+  keepJournalPrefix: boolean
 }
 
 /** Options of {@link KindChecker.compact}. */

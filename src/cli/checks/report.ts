@@ -58,6 +58,18 @@ export interface BackupReport {
   error: FileError | null
 }
 
+/** What the replay of a conversation log or the project journal found. */
+export interface JournalInfo {
+  /** The log or journal file. */
+  path: string
+  /** Whole records replayed (headers included). */
+  records: number
+  /** Bytes after the last whole save: an append a crash cut short, never acknowledged. */
+  tornBytes: number
+  /** Damage in the middle: the records after it were left out of the data. */
+  damage: FileError | null
+}
+
 /** One document: its primary file and its backups. */
 export interface DocumentReport {
   /** The document key: `project`, `settings`, `conversation/<id>`, `cache/<name>`. */
@@ -73,6 +85,8 @@ export interface DocumentReport {
   schemaVersion: number | null
   size: number | null
   error: FileError | null
+  /** Journaled kinds (a conversation log, the project's journal) when they loaded; else `null`. */
+  journal: JournalInfo | null
   /** Newest first; `[]` for kinds without backups. */
   backups: BackupReport[]
 }
@@ -88,8 +102,8 @@ export type Severity = 'info' | 'repairable' | 'needs-choice'
 /**
  * Problem codes. Snapshot documents: `primary-corrupt`, `primary-invalid`, `primary-missing` (backups exist),
  * `primary-too-large`, `primary-unreadable`, `future-version`, `older-version`; their backups: `backup-corrupt`,
- * `backup-unusable`, `backups-over-limit`; caches: `cache-invalid`, `cache-expired`; the workspace: `temp-file`,
- * `unknown-file`. Journals will add `journal-torn-tail` and `journal-bad-record`.
+ * `backup-unusable`, `backups-over-limit`; logs and journals: `journal-torn-tail`, `journal-bad-record`,
+ * `legacy-file`; caches: `cache-invalid`, `cache-expired`; the workspace: `temp-file`, `unknown-file`.
  */
 export type ProblemCode =
   | 'primary-corrupt'
@@ -102,6 +116,9 @@ export type ProblemCode =
   | 'backup-corrupt'
   | 'backup-unusable'
   | 'backups-over-limit'
+  | 'journal-torn-tail'
+  | 'journal-bad-record'
+  | 'legacy-file'
   | 'cache-invalid'
   | 'cache-expired'
   | 'temp-file'
@@ -179,6 +196,16 @@ export type RepairAction =
   | { type: 'quarantined'; key: string; path: string; to: string }
   | { type: 'cache-dropped'; key: string; path: string; reason: string }
   | {
+      type: 'journal-repaired'
+      key: string
+      /** The log or journal. */
+      path: string
+      /** Where a copy of it went before it was rewritten, or `null`. */
+      quarantined: string | null
+      /** Size of the document as rewritten. */
+      bytes: number
+    }
+  | {
       type: 'failed'
       key: string | null
       path: string
@@ -210,6 +237,16 @@ export type CompactAction =
       size: number | null
     }
   | { type: 'cache-dropped'; key: string; path: string; reason: 'expired' | 'evicted'; size: number | null }
+  | {
+      type: 'journal-compacted'
+      key: string
+      path: string
+      /** Size of the log (or snapshot and journal) before and after. */
+      before: number | null
+      after: number
+      /** Bytes freed: `before - after` (0 when unknown). */
+      size: number
+    }
 
 /** `saveflow compact --json`. */
 export interface CompactReport {

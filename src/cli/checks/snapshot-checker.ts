@@ -5,6 +5,7 @@ import {
   BACKUPS_DIR,
   backupDir,
   CONVERSATIONS_DIR,
+  companionPaths,
   documentPath,
   ID_PATTERN,
   isTempFileName,
@@ -21,19 +22,20 @@ import type {
   KindChecker,
   RepairOptions,
 } from './checker'
-import { type Inspected, inspectBackups, inspectFile } from './inspect-file'
+import { fileError, type Inspected, inspectBackups, inspectDocument } from './inspect-file'
 import type { CompactAction, DocumentReport, Problem, RepairAction } from './report'
 
 /**
- * The checker of the snapshot documents (`project.json`, `settings.json`, `conversations/<id>.json`) and their
- * backups. Its repair is the load machine's recovery, run ahead of time: a damaged (`corrupt`, `invalid-data`) or
- * missing primary is replaced by the newest backup that verifies, a damaged backup is quarantined. What the load
- * machine leaves alone (too large, unreadable, a newer version) is left alone here too.
+ * The checker of the documents that have backups: `settings.json`, `project.json` with `project.journal.jsonl`, and
+ * the conversation logs `conversations/<id>.jsonl`. Its repair is the load machine's recovery, run ahead of time: a
+ * damaged (`corrupt`, `invalid-data`) or missing primary is replaced by the newest backup that verifies, a damaged
+ * backup is quarantined, a torn log tail is cut off (a copy kept). What the load machine leaves alone (too large,
+ * unreadable, a newer version) is left alone here too, and so is a log damaged in the middle, unless asked.
  */
 
 type SnapshotKind = Exclude<DocumentKind, 'cache'>
 
-/** Reads a document's primary file(s) without changing anything; see {@link inspectFile}. */
+/** Reads a document's primary file(s) without changing anything; see {@link inspectDocument}. */
 export type InspectPrimary = (
   ctx: CheckContext,
   key: string,
@@ -43,20 +45,19 @@ export type InspectPrimary = (
 /** Options of {@link snapshotChecker}. */
 export interface SnapshotCheckerOptions {
   /**
-   * How the primary is read. Backups are snapshot files in every layout, so a journaled kind (a conversation log,
-   * the project with its journal) reuses this checker's backups, repair and compaction and only brings its own
-   * read-only replay here (then adds its torn-tail and damaged-record problems to what `check` returns).
-   * @default the snapshot file at `documentPath(key)`
+   * How the primary is read. Backups are snapshot files in every layout, so a kind with a new layout reuses this
+   * checker's backups, repair and compaction and only brings its own read-only reader here.
+   * @default {@link inspectDocument}: the snapshot file, log or snapshot and journal, as the kind's layout says
    */
   inspectPrimary?: InspectPrimary
 }
 
-const inspectSnapshotPrimary: InspectPrimary = (ctx, key, definition) =>
-  inspectFile(ctx.storage, definition, documentPath(key))
+const inspectPrimaryDefault: InspectPrimary = (ctx, key, definition) =>
+  inspectDocument(ctx.storage, key, definition)
 
 /** Creates the checker of one snapshot kind. */
 export function snapshotChecker(kind: SnapshotKind, options: SnapshotCheckerOptions = {}): KindChecker {
-  const inspectPrimary = options.inspectPrimary ?? inspectSnapshotPrimary
+  const inspectPrimary = options.inspectPrimary ?? inspectPrimaryDefault
   return {
     kind,
     discover: (ctx) => (kind === 'conversation' ? discoverConversations(ctx) : single(kind)),
@@ -73,8 +74,8 @@ async function single(key: 'project' | 'settings'): Promise<Discovery> {
 
 /**
  * Conversation files, plus conversations that only have backups left (a crash between quarantine and restore). A
- * file counts when it is the very file `documentPath` names for its id, so discovery follows the layout the
- * repository writes; anything else in the folder is a stray, reported and left alone.
+ * file counts when it is the very file `documentPath` (or, for an earlier version's snapshot, `companionPaths`)
+ * names for its id, so discovery follows the layout the repository writes; anything else is a stray, left alone.
  */
 async function discoverConversations(ctx: CheckContext): Promise<Discovery> {
   const ids = new Set<string>()
@@ -85,7 +86,11 @@ async function discoverConversations(ctx: CheckContext): Promise<Discovery> {
     if (!entry.isDirectory && isTempFileName(entry.name)) continue
     const dot = entry.name.indexOf('.')
     const id = dot === -1 ? entry.name : entry.name.slice(0, dot)
-    if (!entry.isDirectory && ID_PATTERN.test(id) && documentPath(`conversation/${id}`) === path) ids.add(id)
+    const known =
+      !entry.isDirectory &&
+      ID_PATTERN.test(id) &&
+      (documentPath(`conversation/${id}`) === path || companionPaths(`conversation/${id}`).legacy === path)
+    if (known) ids.add(id)
     else strays.push(path)
   }
   const backupRoot = joinPath(BACKUPS_DIR, 'conversation')
@@ -116,6 +121,15 @@ async function checkSnapshotDocument(
     schemaVersion: primary.snapshot?.schemaVersion ?? null,
     size: primary.size,
     error: primary.error,
+    journal:
+      primary.journal === null
+        ? null
+        : {
+            path: primary.journal.path,
+            records: primary.journal.records,
+            tornBytes: primary.journal.tornBytes,
+            damage: primary.journal.damage === undefined ? null : fileError(primary.journal.damage),
+          },
     backups,
   }
 
@@ -133,6 +147,33 @@ async function checkSnapshotDocument(
           path,
           message: PROBLEM_TEXT.olderVersion,
           fix: FIX_TEXT.olderVersion(version, definition.schemaVersion),
+        })
+      }
+      const journal = primary.journal
+      if (journal?.damage !== undefined) {
+        add({
+          code: 'journal-bad-record',
+          severity: 'needs-choice',
+          path: journal.path,
+          message: journal.damage.message,
+          fix: FIX_TEXT.badRecord(primary.snapshot?.revision ?? 0),
+        })
+      } else if (journal !== null && journal.tornBytes > 0) {
+        add({
+          code: 'journal-torn-tail',
+          severity: 'repairable',
+          path: journal.path,
+          message: PROBLEM_TEXT.tornTail(journal.tornBytes),
+          fix: FIX_TEXT.tornTail,
+        })
+      }
+      if (primary.legacy !== null) {
+        add({
+          code: 'legacy-file',
+          severity: 'info',
+          path: primary.legacy,
+          message: PROBLEM_TEXT.legacyFile,
+          fix: FIX_TEXT.legacyFile,
         })
       }
       break
@@ -157,24 +198,36 @@ async function checkSnapshotDocument(
       add({
         code: primary.status === 'corrupt' ? 'primary-corrupt' : 'primary-invalid',
         severity: valid === undefined ? 'needs-choice' : 'repairable',
-        path,
+        path: primary.path,
         message: reason === null || reason === undefined ? message : `${message} (${reason})`,
         fix: valid === undefined ? FIX_TEXT.noValidBackup : FIX_TEXT.restore(valid.name, valid.revision),
       })
       break
     }
     case 'too-large':
-      add({ code: 'primary-too-large', severity: 'needs-choice', path, message, fix: FIX_TEXT.tooLarge })
+      add({
+        code: 'primary-too-large',
+        severity: 'needs-choice',
+        path: primary.path,
+        message,
+        fix: FIX_TEXT.tooLarge,
+      })
       break
     case 'future-version':
-      add({ code: 'future-version', severity: 'needs-choice', path, message, fix: FIX_TEXT.futureVersion })
+      add({
+        code: 'future-version',
+        severity: 'needs-choice',
+        path: primary.path,
+        message,
+        fix: FIX_TEXT.futureVersion,
+      })
       break
     default: {
       const code = primary.error?.code ?? 'io'
       add({
         code: 'primary-unreadable',
         severity: 'needs-choice',
-        path,
+        path: primary.path,
         message,
         fix: FIX_TEXT.unreadable(ERROR_TEXT[code].hint),
       })
@@ -238,6 +291,33 @@ async function repairSnapshotDocument(
     })
   }
 
+  const journal = document.journal
+  if (document.status === 'ok' && journal !== null) {
+    const torn = journal.damage === null && journal.tornBytes > 0
+    const accepted = journal.damage !== null && options.keepJournalPrefix
+    if (torn || accepted) {
+      await attempt(journal.path, async () => {
+        const seen = ctx.events.length
+        // Compaction writes the document whole from what loads, after keeping a copy of the torn or damaged file
+        // in quarantine: the same step the app's next write would take.
+        const written = await ctx.repository.compact(key)
+        const copy = ctx.events
+          .slice(seen)
+          .find(
+            (event) =>
+              event.type === 'quarantined' && event.key === key && event.result.from === journal.path,
+          )
+        return {
+          type: 'journal-repaired',
+          key,
+          path: journal.path,
+          quarantined: copy?.type === 'quarantined' ? copy.result.to : null,
+          bytes: written.bytes,
+        }
+      })
+    }
+  }
+
   const damaged = document.status === 'corrupt' || document.status === 'invalid'
   const lost = document.status === 'missing' && document.backups.length > 0
   if (!damaged && !lost) return actions
@@ -276,27 +356,42 @@ async function compactSnapshotDocuments(
 ): Promise<CompactOutcome> {
   const actions: CompactAction[] = []
   const skipped: CompactOutcome['skipped'] = []
-  for (const { document } of checks) {
-    if (document.backups.length <= options.keep) continue
-    // Backups are the only way back for a document whose file does not verify: keep every one of them.
-    if (document.status !== 'ok') {
-      skipped.push({
-        key: document.key,
-        reason: `its file is ${document.status}; run "saveflow repair" first`,
-      })
+  for (const { document, problems } of checks) {
+    const needsRepair = problems.some((problem) => problem.severity !== 'info')
+    // Backups are the only way back for a document whose file does not verify: keep every one of them. A damaged
+    // log is not compacted either: that would drop what follows the damage, a choice left to the user.
+    if (document.status !== 'ok' || needsRepair) {
+      if (document.backups.length > options.keep || document.journal !== null) {
+        skipped.push({ key: document.key, reason: `it needs "saveflow repair" first (${document.status})` })
+      }
       continue
     }
-    const sizes = new Map(document.backups.map((backup) => [backup.name, backup.size]))
-    for (const removed of await pruneBackups(ctx.storage, document.key, options.keep)) {
-      actions.push({
-        type: 'backup-pruned',
-        key: document.key,
-        path: removed.path,
-        revision: removed.revision,
-        takenAt: new Date(removed.takenAt).toISOString(),
-        size: sizes.get(removed.name) ?? null,
-      })
+    if (document.backups.length > options.keep) {
+      const sizes = new Map(document.backups.map((backup) => [backup.name, backup.size]))
+      for (const removed of await pruneBackups(ctx.storage, document.key, options.keep)) {
+        actions.push({
+          type: 'backup-pruned',
+          key: document.key,
+          path: removed.path,
+          revision: removed.revision,
+          takenAt: new Date(removed.takenAt).toISOString(),
+          size: sizes.get(removed.name) ?? null,
+        })
+      }
     }
+    if (ctx.repository.definitionFor(document.key).layout === 'snapshot') continue
+    // Drops the records later saves made dead (and rewrites an earlier version's snapshot as a log).
+    const written = await ctx.repository.compact(document.key)
+    if (written.bytes === 0) continue
+    const before = document.size
+    actions.push({
+      type: 'journal-compacted',
+      key: document.key,
+      path: document.journal?.path ?? document.path,
+      before,
+      after: written.bytes,
+      size: before === null ? 0 : Math.max(0, before - written.bytes),
+    })
   }
   return { actions, skipped }
 }

@@ -33,21 +33,23 @@ export async function compactCommand(
 
 function printCompact(out: Output, report: CompactReport): void {
   const { c } = out
-  const pruned = report.actions.filter((action) => action.type === 'backup-pruned').length
-  const caches = report.actions.length - pruned
+  const count = (type: CompactReport['actions'][number]['type']) =>
+    report.actions.filter((action) => action.type === type).length
+  const pruned = count('backup-pruned')
+  const caches = count('cache-dropped')
+  const logs = count('journal-compacted')
   for (const action of report.actions) {
-    out.line(
-      action.type === 'backup-pruned'
-        ? `  removed backup ${action.path} (revision ${action.revision})`
-        : `  removed cache ${action.path} (${action.reason})`,
-    )
+    if (action.type === 'backup-pruned')
+      out.line(`  removed backup ${action.path} (revision ${action.revision})`)
+    else if (action.type === 'cache-dropped') out.line(`  removed cache ${action.path} (${action.reason})`)
+    else out.line(`  compacted ${action.path}: ${formatBytes(action.before)} -> ${formatBytes(action.after)}`)
   }
   for (const skip of report.skipped) out.line(c.yellow(`  kept every backup of ${skip.key}: ${skip.reason}`))
   out.line(
     report.actions.length === 0
       ? c.green(`Nothing to compact (keeping ${report.keep} backups per document).`)
       : c.green(
-          `Removed ${pruned} old backup(s) and ${caches} cache file(s), ${formatBytes(report.removedBytes)}; keeping ${report.keep} backups per document.`,
+          `Removed ${pruned} old backup(s) and ${caches} cache file(s), compacted ${logs} log(s), ${formatBytes(report.removedBytes)} freed; keeping ${report.keep} backups per document.`,
         ),
   )
 }

@@ -4,7 +4,7 @@ import { documentPath } from '../../core/paths'
 import type { Conversation, ProjectData, UserSettings } from '../../core/schemas'
 import { createFsStorage } from '../../node/fs-backend'
 import { CHECKERS } from '../checks/checkers'
-import { inspectFile } from '../checks/inspect-file'
+import { inspectDocument } from '../checks/inspect-file'
 import { EXIT } from '../exit-codes'
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type ExportFile } from '../export-format'
 import { formatBytes } from '../format'
@@ -42,7 +42,7 @@ export async function exportCommand(
     for (const key of (await CHECKERS[kind]!.discover(ctx)).keys) {
       const definition = ctx.repository.definitionFor(key)
       const path = documentPath(key)
-      const inspected = await inspectFile(ctx.storage, definition, path)
+      const inspected = await inspectDocument(ctx.storage, key, definition)
       const loaded = inspected.result
       if (!loaded.ok) {
         // Never there at all is not a loss; a missing file with backups is (it needs a repair first).
@@ -57,6 +57,13 @@ export async function exportCommand(
             message: error.message,
           })
         }
+        continue
+      }
+      // A log damaged in the middle loads only up to the damage: not the whole document, so it is left out too.
+      const damage = inspected.journal?.damage
+      if (damage !== undefined) {
+        const { code, message } = damage
+        result.skipped.push({ key, path: inspected.path, status: 'corrupt', code, message })
         continue
       }
       if (kind === 'project') result.project = loaded.data as ProjectData

@@ -3,7 +3,7 @@ import { resolve } from 'node:path'
 import { toSaveflowError } from '../../core/errors'
 import { documentPath } from '../../core/paths'
 import { createSampleWorkspace, SAMPLE_SIZES, type SampleName } from '../../core/sample-data'
-import { inspectFile } from '../checks/inspect-file'
+import { inspectDocument } from '../checks/inspect-file'
 import { type InitReport, REPORT_FORMAT_VERSION } from '../checks/report'
 import { CliError } from '../cli-error'
 import { EXIT } from '../exit-codes'
@@ -54,7 +54,7 @@ export async function initCommand(
     const bar = out.progress('writing')
     for (const [index, [key, data]] of documents.entries()) {
       const path = documentPath(key)
-      const existing = await inspectFile(ctx.storage, ctx.repository.definitionFor(key), path)
+      const existing = await inspectDocument(ctx.storage, key, ctx.repository.definitionFor(key))
       if (existing.status === 'ok') await ctx.repository.backupNow(key)
       else if (existing.status !== 'missing') await ctx.repository.quarantine(key, 'replaced-by-init')
       const revision = (existing.snapshot?.revision ?? 0) + 1

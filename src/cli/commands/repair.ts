@@ -8,6 +8,8 @@ import { openCheckContext, resolveWorkspace, withWorkspaceLock } from '../worksp
 export interface RepairCommandOptions {
   /** Move damaged files that have no valid backup into quarantine (the document then starts empty). */
   quarantineUnrecoverable: boolean
+  /** Keep what loads of a log or journal damaged in the middle (a copy of the damaged file goes to quarantine). */
+  keepJournalPrefix: boolean
 }
 
 /**
@@ -28,7 +30,10 @@ export async function repairCommand(
       return await repairWorkspace(
         ctx,
         workspace,
-        { quarantineUnrecoverable: options.quarantineUnrecoverable },
+        {
+          quarantineUnrecoverable: options.quarantineUnrecoverable,
+          keepJournalPrefix: options.keepJournalPrefix,
+        },
         { onProgress: bar.update },
       )
     } finally {
