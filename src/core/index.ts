@@ -155,6 +155,7 @@ export type {
 } from './status'
 export { FLUSH_PRIORITY, KIND_PRIORITY } from './status'
 export type {
+  AppendOptions,
   LinkMethod,
   ReadOptions,
   StorageBackend,

@@ -226,7 +226,7 @@ export async function writeBatch(
   }
   if (signal?.aborted) throw new SaveflowError('aborted', { cause: signal.reason })
   try {
-    await storage.append(path, batch)
+    await storage.append(path, batch, signal === undefined ? {} : { signal })
   } catch (error) {
     update({ ...state, repair: { kind: 'cut', at: state.end, tail: null } })
     throw toSaveflowError(error)

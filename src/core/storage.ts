@@ -42,6 +42,15 @@ export interface WriteAtomicOptions {
   signal?: AbortSignal
 }
 
+/** Options of {@link StorageBackend.append}. */
+export interface AppendOptions {
+  /**
+   * Aborts the append while it can still be abandoned (before the file is opened): it then rejects with an
+   * `AbortError` and the file is untouched. Once the file is open the append completes, fsync included.
+   */
+  signal?: AbortSignal
+}
+
 /** Options of {@link StorageBackend.read}. */
 export interface ReadOptions {
   /**
@@ -97,7 +106,7 @@ export interface StorageBackend {
    * Appends `data` to `path` (created if missing) and fsyncs it; the folder is fsynced too when the file was
    * created. For journals: after a crash the file holds the old content plus a prefix of the unsynced append.
    */
-  append(path: string, data: StorageData): Promise<void>
+  append(path: string, data: StorageData, options?: AppendOptions): Promise<void>
 
   /** Reads a whole file, refusing one larger than `maxBytes` before reading it. A missing file rejects `ENOENT`. */
   read(path: string, options: ReadOptions): Promise<Uint8Array>

@@ -12,6 +12,7 @@ import {
   tempPathFor,
 } from '../core/paths'
 import type {
+  AppendOptions,
   LinkMethod,
   ReadOptions,
   StorageBackend,
@@ -160,10 +161,13 @@ export function createFsStorage(root: string, options: FsStorageOptions = {}): S
       await fsyncDir(parentDir(path))
     },
 
-    async append(path: string, data: StorageData): Promise<void> {
+    async append(path: string, data: StorageData, opts: AppendOptions = {}): Promise<void> {
       assertStoragePath(path)
+      opts.signal?.throwIfAborted()
       const bytes = toBytes(data)
       await ensureDir(parentDir(path))
+      // The last moment to give up: once the file is opened (perhaps created) the append completes, fsync included.
+      opts.signal?.throwIfAborted()
       let created = true
       let handle: nodeFs.FileHandle
       try {

@@ -1,4 +1,5 @@
 import type {
+  AppendOptions,
   LinkMethod,
   ReadOptions,
   StorageBackend,
@@ -250,8 +251,8 @@ export function createFaultyStorage(
     },
     writeAtomic: (path: string, data: StorageData, opts?: WriteAtomicOptions) =>
       run('writeAtomic', path, undefined, () => inner.writeAtomic(path, data, opts), opts?.signal),
-    append: (path: string, data: StorageData) =>
-      run('append', path, undefined, () => inner.append(path, data)),
+    append: (path: string, data: StorageData, opts?: AppendOptions) =>
+      run('append', path, undefined, () => inner.append(path, data, opts), opts?.signal),
     read: (path: string, opts: ReadOptions): Promise<Uint8Array> =>
       run('read', path, undefined, () => inner.read(path, opts)),
     stat: (path: string): Promise<StorageStat | null> => run('stat', path, undefined, () => inner.stat(path)),

@@ -8,6 +8,7 @@ import {
   tempPathFor,
 } from '../core/paths'
 import type {
+  AppendOptions,
   LinkMethod,
   ReadOptions,
   StorageBackend,
@@ -150,10 +151,11 @@ export function memoryBackend(disk: MemoryDisk): StorageBackend {
       syncDirStep(call, parentDir(path))
     },
 
-    async append(path: string, data: StorageData): Promise<void> {
+    async append(path: string, data: StorageData, opts: AppendOptions = {}): Promise<void> {
       assertStoragePath(path)
       const bytes = toBytes(data)
       const call = await begin('append')
+      opts.signal?.throwIfAborted()
       ensureDir(call, parentDir(path))
       const created = !disk.state.files.has(path)
       if (created) {

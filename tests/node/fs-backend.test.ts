@@ -177,6 +177,31 @@ describe('createFsStorage', () => {
     expect(read('j/log.jsonl')).toBe('one\n')
   })
 
+  it('aborts an append before the file is opened and leaves the file as it was', async () => {
+    const storage = createFsStorage(root)
+    await storage.append('log.jsonl', 'one\n')
+    const early = new AbortController()
+    early.abort()
+    expect(
+      toSaveflowError(await errorOf(storage.append('log.jsonl', 'two\n', { signal: early.signal }))).code,
+    ).toBe('aborted')
+    const late = new AbortController()
+    const fs: FsPromises = {
+      ...fsp,
+      // The folder check is the last step before the file is opened: abort while it runs.
+      mkdir: (async (...args: Parameters<typeof fsp.mkdir>) => {
+        late.abort()
+        return fsp.mkdir(...args)
+      }) as FsPromises['mkdir'],
+    }
+    const watched = createFsStorage(root, { fs })
+    expect(
+      toSaveflowError(await errorOf(watched.append('log.jsonl', 'two\n', { signal: late.signal }))).code,
+    ).toBe('aborted')
+    expect(read('log.jsonl')).toBe('one\n')
+    expect(fsSync.readdirSync(root)).toEqual(['log.jsonl'])
+  })
+
   it('checks the size before reading, and maps a missing file and a folder', async () => {
     let reads = 0
     const fs: FsPromises = {

@@ -235,11 +235,36 @@ describe('rpc server: calls over HTTP', () => {
     expect(preflight.headers['access-control-allow-headers']).toContain('authorization')
   })
 
-  it('aborts a save whose caller went away, before the file is replaced', async () => {
-    // The three saves of `populated` go through; the fourth waits (for ten minutes, were it not aborted).
-    const faults: FaultRule[] = [{ op: 'writeAtomic', delayMs: 600_000, skip: 3 }]
-    const { port, events, faulty } = await populated({ faults })
-    const before = readFileSync(join(root, 'project.json'))
+  // The project is saved by an append to its journal, the settings by replacing settings.json: the abort must
+  // reach the storage call that holds the save either way.
+  it.each([
+    [
+      'the project journal is appended to',
+      {
+        key: 'project',
+        data: sampleProject(9, 'never written'),
+        // Saves 2 and 3 of `populated` append; the third append, the save over rpc, waits (ten minutes, unaborted).
+        fault: { op: 'append', path: 'project.journal.jsonl', skip: 2 },
+        files: ['project.json', 'project.journal.jsonl'],
+        revisionBefore: 3,
+      },
+    ],
+    [
+      'settings.json is replaced',
+      {
+        key: 'settings',
+        data: sampleSettings('dark'),
+        fault: { op: 'writeAtomic', path: 'settings.json', skip: 1 },
+        files: ['settings.json'],
+        revisionBefore: 1,
+      },
+    ],
+  ] as const)('aborts a save whose caller went away, before %s', async (_, c) => {
+    const faults: FaultRule[] = [{ ...c.fault, delayMs: 600_000 }]
+    const { port, events, faulty, repository } = await populated({ faults })
+    await repository.save('settings', sampleSettings('light'), 1)
+    const before = c.files.map((path) => readFileSync(join(root, path)))
+    const held = () => faulty!.calls.filter((x) => x.op === c.fault.op && x.path === c.fault.path).length
     const req = request({
       host: '127.0.0.1',
       port,
@@ -248,16 +273,17 @@ describe('rpc server: calls over HTTP', () => {
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     })
     req.on('error', () => {})
-    req.end(call('save', ['project', sampleProject(9, 'never written'), 10]))
-    await expect.poll(() => faulty!.calls.filter((c) => c.op === 'writeAtomic').length).toBe(4)
+    req.end(call('save', [c.key, c.data, 10]))
+    await expect.poll(held).toBe(c.fault.skip + 1)
     // The write is waiting on its delay; the caller gives up.
     req.destroy()
     await expect
       .poll(() => events.find((event) => event.type === 'rpc.call'))
       .toEqual({ type: 'rpc.call', op: 'save', ok: false, code: 'aborted' })
-    // The backup taken before the replace may stay; the file itself is untouched and no temp file is left.
-    expect(readFileSync(join(root, 'project.json'))).toEqual(before)
-    expect(Object.keys(folderState()).filter((path) => /\.json\.\d+$/.test(path))).toEqual([])
+    // The backup taken before the write may stay; the files themselves are untouched and no temp file is left.
+    expect(c.files.map((path) => readFileSync(join(root, path)))).toEqual(before)
+    expect(Object.keys(folderState()).filter((path) => /\.jsonl?\.\d+$/.test(path))).toEqual([])
+    expect(await repository.load(c.key)).toMatchObject({ ok: true, revision: c.revisionBefore })
   })
 })
 

@@ -78,6 +78,23 @@ describe('createFaultyStorage', () => {
     }
   })
 
+  it('cancels a delayed append when its signal aborts', async () => {
+    vi.useFakeTimers()
+    try {
+      const inner = createMemoryStorage({ files: { 'log.jsonl': 'one\n' } })
+      const storage = createFaultyStorage(inner, [{ op: 'append', delayMs: 10_000 }])
+      const controller = new AbortController()
+      const pending = storage
+        .append('log.jsonl', 'two\n', { signal: controller.signal })
+        .catch((e: unknown) => e)
+      controller.abort()
+      expect(toSaveflowError(await pending).code).toBe('aborted')
+      expect(inner.readText('log.jsonl')).toBe('one\n')
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('switches faults at run time and tells subscribers', async () => {
     const storage = createFaultyStorage(createMemoryStorage())
     const listener = vi.fn()
