@@ -177,8 +177,11 @@ describe('createWorkspaceSession', () => {
   describe('recovery', () => {
     it('opens from the newest good backup when the primary is damaged, and reports it', async () => {
       const storage = await savedProjects(3)
-      const damaged = storage.readText('project.json')!.replace('revision 3', 'revision X')
+      // project.json holds revision 1 and its journal revisions 2 and 3: without the snapshot nothing replays.
+      const damaged = storage.readText('project.json')!.replace('revision 1', 'revision X')
+      expect(damaged).not.toBe(storage.readText('project.json'))
       await storage.writeAtomic('project.json', damaged)
+      const journal = storage.readText('project.journal.jsonl')
       const { session, events, memory } = setup({ storage })
 
       const opened = ready(await session.open('project'))
@@ -191,6 +194,11 @@ describe('createWorkspaceSession', () => {
       })
       const quarantined = opened.recovery!.quarantinedTo!
       expect(memory.readText(quarantined)).toBe(damaged)
+      // Revision 3 is in no backup: its journal is kept too, never deleted.
+      const kept = (await createRepository({ storage: memory }).listQuarantine()).filter((path) =>
+        path.startsWith('.saveflow/quarantine/project.journal.'),
+      )
+      expect(kept.map((path) => memory.readText(path))).toEqual([journal])
       expect(session.recoveryReports()).toEqual([opened.recovery])
       expect(events.map((event) => event.type)).toEqual(['document.loaded', 'document.recovered'])
     })
@@ -229,7 +237,13 @@ describe('createWorkspaceSession', () => {
         ok: true,
         data: project(50),
       })
-      expect(await createRepository({ storage: memory }).listQuarantine()).toHaveLength(1)
+      // The damaged snapshot and the journal that belonged to it, each kept once.
+      const quarantined = await createRepository({ storage: memory }).listQuarantine()
+      expect(quarantined).toEqual([
+        expect.stringMatching(/^\.saveflow\/quarantine\/project\.\d{8}T[^/]*\.json$/),
+        expect.stringMatching(/^\.saveflow\/quarantine\/project\.journal\.[^/]*\.jsonl$/),
+      ])
+      for (const path of quarantined) expect(memory.readText(path)).toBe('{"format":1,"kin')
     })
 
     it('opens a backup the user picks once it reads again (it failed only for a moment)', async () => {
@@ -410,10 +424,15 @@ describe('createWorkspaceSession', () => {
 
     it('fails at once on a permission error, keeps the old file, and saves on Retry', async () => {
       const storage = await savedProjects(1)
-      const before = storage.files()['project.json']
+      const documentFiles = (disk: MemoryStorage) => {
+        const files = disk.files()
+        return [files['project.json'], files['project.journal.jsonl']]
+      }
+      const before = documentFiles(storage)
       const { clock, session, faulty, memory } = setup({ storage, faults: true })
       ready(await session.open('project'))
-      const rule = faulty.addRule({ op: 'writeAtomic', code: 'EACCES' })
+      // A save after the first appends to the project's journal.
+      const rule = faulty.addRule({ op: 'append', code: 'EACCES' })
 
       session.change('project', project(2))
       await clock.advance(150)
@@ -423,7 +442,7 @@ describe('createWorkspaceSession', () => {
         attempt: 1,
         lastError: { code: 'permission-denied', hint: 'Check the folder permissions, then press Retry.' },
       })
-      expect(memory.files()['project.json']).toEqual(before)
+      expect(documentFiles(memory)).toEqual(before)
       faulty.removeRule(rule)
       session.retry('project')
       await clock.advance(0)
@@ -498,7 +517,9 @@ describe('createWorkspaceSession', () => {
 
     it('makes a newer-version document writable once a backup of this version is restored over it', async () => {
       const storage = await savedProjects(2)
-      await storage.writeAtomic('project.json', fileOf('project', { futureShape: true }, 9, 3))
+      const newer = fileOf('project', { futureShape: true }, 9, 3)
+      await storage.writeAtomic('project.json', newer)
+      const journal = storage.readText('project.journal.jsonl')
       const { clock, session } = setup({ storage })
       expect(ready(await session.open('project')).readOnly).not.toBeNull()
       const [backup] = await session.listBackups('project')
@@ -513,8 +534,12 @@ describe('createWorkspaceSession', () => {
         ok: true,
         data: project(20),
       })
-      // The newer file was not a valid backup of this version: a copy of it is kept in quarantine.
-      expect(await createRepository({ storage }).listQuarantine()).toHaveLength(1)
+      // The newer file was not a valid backup of this version: a copy of it, and of the journal beside it, is kept
+      // in quarantine.
+      const quarantined = await createRepository({ storage }).listQuarantine()
+      expect(quarantined.map((path) => storage.readText(path)).sort()).toEqual(
+        [new TextDecoder().decode(newer), journal].sort(),
+      )
     })
   })
 
