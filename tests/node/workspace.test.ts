@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { projectDocument } from '../../src/core/documents'
+import { createRepository } from '../../src/core/repository'
 import {
   conversationSchema,
   type ProjectData,
@@ -11,6 +12,7 @@ import {
 } from '../../src/core/schemas'
 import { snapshotCodec } from '../../src/core/snapshot-codec'
 import type { NeedsUserDocument, OpenResult, ReadyDocument } from '../../src/core/workspace-session'
+import { createFsStorage } from '../../src/node'
 import { type OpenWorkspaceOptions, openWorkspace, type Workspace } from '../../src/node/workspace'
 import { createFaultyStorage, type FaultyStorage } from '../../src/testing'
 import { sampleProject, sampleSettings } from '../core/support/documents'
@@ -75,6 +77,10 @@ async function saveProjects(n: number): Promise<void> {
 }
 
 const file = (path: string) => readFile(join(dir, path))
+/** A document as the next start reads it (the project's newest saves are in its journal, not in project.json). */
+const loadFromDisk = (key: string) => createRepository({ storage: createFsStorage(dir) }).load(key)
+/** A copy of the project's journal in quarantine. */
+const QUARANTINED_JOURNAL = /^\.saveflow\/quarantine\/project\.journal\.[^/]+\.jsonl$/
 const exists = (path: string) =>
   stat(join(dir, path)).then(
     () => true,
@@ -154,7 +160,12 @@ describe('openWorkspace', () => {
       await workspace.session.flush('conversation/c-1')
 
       expect(conversationSchema.parse(conversation.data).id).toBe('c-1')
-      expect(JSON.parse((await file('conversations/c-1.json')).toString()).data.title).toBe('Hello')
+      expect(await filesUnder('conversations')).toEqual(['conversations/c-1.jsonl'])
+      expect(await loadFromDisk('conversation/c-1')).toMatchObject({
+        ok: true,
+        path: 'conversations/c-1.jsonl',
+        data: { title: 'Hello' },
+      })
       await expect(workspace.openConversation('../settings')).rejects.toMatchObject({ code: 'invalid-id' })
     })
 
@@ -204,7 +215,9 @@ describe('openWorkspace', () => {
 
     it('opens from the good backup when the primary is damaged, and never overwrites the damaged file', async () => {
       await saveProjects(2)
-      const damaged = (await file('project.json')).toString().replace('revision 2', 'revision X')
+      // project.json holds revision 1 and its journal revision 2: without the snapshot nothing replays.
+      const damaged = (await file('project.json')).toString().replace('revision 1', 'revision X')
+      expect(damaged).not.toBe((await file('project.json')).toString())
       await writeFile(join(dir, 'project.json'), damaged)
 
       const workspace = await openHere()
@@ -223,10 +236,7 @@ describe('openWorkspace', () => {
       )
       expect((await file(opened.recovery!.quarantinedTo!)).toString()).toBe(damaged)
       // The edit is saved above the restored revision 1.
-      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({
-        revision: 2,
-        data: project(3),
-      })
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(3) })
     })
 
     it('asks the user when the primary and every backup are damaged; a bad pick asks again, starting empty works', async () => {
@@ -234,6 +244,7 @@ describe('openWorkspace', () => {
       const backups = await filesUnder('.saveflow/backups')
       expect(backups).toHaveLength(2)
       for (const path of ['project.json', ...backups]) await writeFile(join(dir, path), '{"format":1,"kind"')
+      const journal = await file('project.journal.jsonl')
 
       const workspace = await openHere()
       const asked = needsUser(workspace.project)
@@ -252,15 +263,18 @@ describe('openWorkspace', () => {
       workspace.session.change('project', project(9))
       expect(await workspace.session.flush('project')).toMatchObject({ result: 'saved' })
 
+      // The damaged snapshot, and the journal that cannot replay without it, each kept once as they were.
       const quarantined = await filesUnder('.saveflow/quarantine')
-      expect(quarantined).toEqual([asked.recovery.quarantinedTo])
+      expect(quarantined).toEqual([asked.recovery.quarantinedTo, expect.stringMatching(QUARANTINED_JOURNAL)])
       expect((await file(quarantined[0]!)).toString()).toBe('{"format":1,"kind"')
+      expect((await file(quarantined[1]!)).equals(journal)).toBe(true)
       for (const path of backups) expect((await file(path)).toString()).toBe('{"format":1,"kind"')
     })
 
     it('restores the backup the user picks when it reads again', async () => {
       await saveProjects(2)
       await writeFile(join(dir, 'project.json'), '')
+      const journal = await file('project.journal.jsonl')
       let faulty: FaultyStorage | undefined
       const workspace = await openHere({
         wrapStorage: (storage) => {
@@ -277,7 +291,11 @@ describe('openWorkspace', () => {
 
       expect(picked).toMatchObject({ source: 'backup', data: project(1) })
       expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 1 })
-      expect(await filesUnder('.saveflow/quarantine')).toHaveLength(1)
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 1, data: project(1) })
+      const quarantined = await filesUnder('.saveflow/quarantine')
+      expect(quarantined).toEqual([asked.recovery.quarantinedTo, expect.stringMatching(QUARANTINED_JOURNAL)])
+      expect((await file(quarantined[0]!)).length).toBe(0)
+      expect((await file(quarantined[1]!)).equals(journal)).toBe(true)
     })
 
     it('refuses a file that is too large without reading, moving or overwriting it', async () => {
@@ -337,12 +355,15 @@ describe('openWorkspace', () => {
           return faulty
         },
       })
-      return { workspace, faulty: faulty!, before: await file('project.json') }
+      return { workspace, faulty: faulty!, before: await documentFiles() }
     }
+
+    /** The project's files: a save after the first appends to the journal and leaves project.json alone. */
+    const documentFiles = () => Promise.all([file('project.json'), file('project.journal.jsonl')])
 
     it('retries a full disk, keeps the previous file, and saves by itself once space returns', async () => {
       const { workspace, faulty, before } = await faultyWorkspace()
-      const rule = faulty.addRule({ op: 'writeAtomic', code: 'ENOSPC' })
+      const rule = faulty.addRule({ op: 'append', code: 'ENOSPC' })
 
       workspace.session.change('project', project(2))
       // Past `maxAttempts` (3): a full disk is never given up on.
@@ -355,16 +376,16 @@ describe('openWorkspace', () => {
         status: expect.stringMatching(/^(retrying|saving)$/),
         lastError: { code: 'disk-full', hint: 'Free some space; saving resumes by itself.' },
       })
-      expect((await file('project.json')).equals(before)).toBe(true)
+      expect(await documentFiles()).toEqual(before)
       faulty.removeRule(rule)
       await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'), WAIT)
-      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(2) })
       expect(await workspace.storage.listTempFiles()).toEqual([])
     })
 
     it('fails at once on a permission error with the hint, and saves on Retry once it is cleared', async () => {
       const { workspace, faulty, before } = await faultyWorkspace()
-      const rule = faulty.addRule({ op: 'writeAtomic', code: 'EACCES' })
+      const rule = faulty.addRule({ op: 'append', code: 'EACCES' })
 
       workspace.session.change('project', project(2))
       const outcome = await workspace.session.flush('project')
@@ -374,12 +395,12 @@ describe('openWorkspace', () => {
         error: { code: 'permission-denied', hint: 'Check the folder permissions, then press Retry.' },
       })
       expect(workspace.coordinator.status('project')).toMatchObject({ status: 'failed', attempt: 1 })
-      expect((await file('project.json')).equals(before)).toBe(true)
+      expect(await documentFiles()).toEqual(before)
       expect(await workspace.storage.listTempFiles()).toEqual([])
       faulty.removeRule(rule)
       workspace.session.retry('project')
       await vi.waitFor(() => expect(workspace.coordinator.status('project').status).toBe('saved'), WAIT)
-      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(2) })
     })
   })
 
@@ -388,7 +409,8 @@ describe('openWorkspace', () => {
       const holder = await openHere()
       holder.session.change('project', project(1))
       await holder.session.flush('project')
-      const before = await file('project.json')
+      // A save of the child would append to the journal, not replace project.json: both must stay as they are.
+      const before = await Promise.all([file('project.json'), file('project.journal.jsonl')])
 
       const child = startFixture('workspace-child', [dir, '10'])
       const ready = JSON.parse((await child.line((line) => line.startsWith('READY '))).slice(6))
@@ -400,7 +422,7 @@ describe('openWorkspace', () => {
       expect(ready).toMatchObject({ project: 'ready', readOnly: { code: 'locked' } })
       expect(ready.readOnly.message).toContain(`pid ${process.pid}`)
       expect(flushed).toMatchObject({ result: 'failed', error: { code: 'locked' } })
-      expect((await file('project.json')).equals(before)).toBe(true)
+      expect(await Promise.all([file('project.json'), file('project.journal.jsonl')])).toEqual(before)
       expect(JSON.parse((await file('.saveflow/lock')).toString())).toMatchObject({ pid: process.pid })
     })
 
