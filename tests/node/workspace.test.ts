@@ -214,29 +214,30 @@ describe('openWorkspace', () => {
     )
 
     it('opens from the good backup when the primary is damaged, and never overwrites the damaged file', async () => {
-      await saveProjects(2)
-      // project.json holds revision 1 and its journal revision 2: without the snapshot nothing replays.
+      // Backups of revisions 1 and 2; project.json holds revision 1 and its journal revisions 2 and 3: without the
+      // snapshot nothing replays.
+      await saveProjects(3)
       const damaged = (await file('project.json')).toString().replace('revision 1', 'revision X')
       expect(damaged).not.toBe((await file('project.json')).toString())
       await writeFile(join(dir, 'project.json'), damaged)
 
       const workspace = await openHere()
       const opened = ready(workspace.project)
-      workspace.session.change('project', project(3))
+      workspace.session.change('project', project(4))
       await workspace.session.flush('project')
 
-      expect(opened).toMatchObject({ source: 'backup', data: project(1), savedRevision: 1 })
+      expect(opened).toMatchObject({ source: 'backup', data: project(2), savedRevision: 2 })
       expect(opened.recovery).toMatchObject({
         problem: { code: 'corrupt', details: { reason: 'checksum-mismatch' } },
-        restoredFrom: { revision: 1 },
+        restoredFrom: { revision: 2 },
         needsUser: false,
       })
       expect(opened.recovery!.quarantinedTo).toMatch(
         /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json$/,
       )
       expect((await file(opened.recovery!.quarantinedTo!)).toString()).toBe(damaged)
-      // The edit is saved above the restored revision 1.
-      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(3) })
+      // The edit is saved above the restored revision 2.
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 3, data: project(4) })
     })
 
     it('asks the user when the primary and every backup are damaged; a bad pick asks again, starting empty works', async () => {
@@ -272,14 +273,15 @@ describe('openWorkspace', () => {
     })
 
     it('restores the backup the user picks when it reads again', async () => {
-      await saveProjects(2)
+      // Backups of revisions 1 and 2, neither readable on the first try.
+      await saveProjects(3)
       await writeFile(join(dir, 'project.json'), '')
       const journal = await file('project.journal.jsonl')
       let faulty: FaultyStorage | undefined
       const workspace = await openHere({
         wrapStorage: (storage) => {
           faulty = createFaultyStorage(storage, [
-            { op: 'read', path: '.saveflow/backups', code: 'EIO', times: 1 },
+            { op: 'read', path: '.saveflow/backups', code: 'EIO', times: 2 },
           ])
           return faulty
         },
@@ -289,9 +291,9 @@ describe('openWorkspace', () => {
 
       const picked = ready(await asked.chooseBackup(asked.backups[0]!.id))
 
-      expect(picked).toMatchObject({ source: 'backup', data: project(1) })
-      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 1 })
-      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 1, data: project(1) })
+      expect(picked).toMatchObject({ source: 'backup', data: project(2) })
+      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(2) })
       const quarantined = await filesUnder('.saveflow/quarantine')
       expect(quarantined).toEqual([asked.recovery.quarantinedTo, expect.stringMatching(QUARANTINED_JOURNAL)])
       expect((await file(quarantined[0]!)).length).toBe(0)
