@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -60,6 +60,12 @@ async function listen(handler: ReturnType<typeof createRpcHandler>, port?: numbe
 }
 
 const fileBytes = (relative: string) => readFileSync(join(root, relative))
+/** Bytes of the project on disk: its snapshot and its journal, to which a later save appends. */
+const projectBytes = () =>
+  ['project.json', 'project.journal.jsonl'].reduce(
+    (sum, relative) => sum + (statSync(join(root, relative), { throwIfNoEntry: false })?.size ?? 0),
+    0,
+  )
 
 /** A fetch that records what it was asked and then asks the real one. */
 function recordingFetch() {
@@ -75,9 +81,9 @@ describe('createRpcClient: the repository across the wire', () => {
   it('saves, loads, lists, reads and restores backups as the repository does', async () => {
     const { client } = await start()
     for (let revision = 1; revision <= 3; revision++) {
-      expect(await client.save('project', sampleProject(4, `r${revision}`), revision)).toEqual({
-        bytes: fileBytes('project.json').length,
-      })
+      const before = projectBytes()
+      const saved = await client.save('project', sampleProject(4, `r${revision}`), revision)
+      expect(saved).toEqual({ bytes: projectBytes() - before })
     }
     const loaded = await client.load('project')
     expect(loaded).toMatchObject({
@@ -131,9 +137,12 @@ describe('createRpcClient: the repository across the wire', () => {
     await client.save('conversation/c7', conversation, 1)
     const loaded = await client.load('conversation/c7')
     expect(loaded).toMatchObject({ ok: true, data: { updatedAt: '2026-01-15T10:00:01.234Z' } })
-    expect(JSON.parse(fileBytes('conversations/c7.json').toString('utf8')).data.updatedAt).toBe(
-      '2026-01-15T10:00:01.234Z',
-    )
+    // The log's first line is its header record, which holds the conversation's own fields.
+    const [header] = fileBytes('conversations/c7.jsonl').toString('utf8').split('\n')
+    expect(JSON.parse(header!).rec).toMatchObject({
+      op: 'header',
+      fields: { updatedAt: '2026-01-15T10:00:01.234Z' },
+    })
   })
 
   it('rejects invalid data from the server, typed and not retried, leaving the file as it was', async () => {
@@ -356,29 +365,36 @@ describe('createRpcClient: the coordinator’s functions', () => {
       revision: 5,
       signal,
     })
-    expect(result).toEqual({ bytes: fileBytes('project.json').length })
+    // A first save writes the snapshot and starts its journal.
+    expect(result).toEqual({
+      bytes: fileBytes('project.json').length + fileBytes('project.journal.jsonl').length,
+    })
   })
 })
 
 describe('createRpcClient: a page’s workspace session over the bridge', () => {
   it('recovers a damaged file from a backup through the bridge, then saves edits to disk', async () => {
     const { client, repository } = await start()
-    for (let revision = 1; revision <= 2; revision++) {
+    // Backups of r1 and r2; project.json holds r1 and its journal r2 and r3: without the snapshot nothing replays.
+    for (let revision = 1; revision <= 3; revision++) {
       await repository.save('project', sampleProject(3, `r${revision}`), revision)
     }
     await fsp.writeFile(join(root, 'project.json'), '{"format":1,"kind":"project", torn')
     const session = createWorkspaceSession({ repository: client, config: { saveDebounce: 0 } })
     try {
       const opened = await session.open('project')
-      expect(opened).toMatchObject({ status: 'ready', source: 'backup', data: sampleProject(3, 'r1') })
-      // The torn file went to quarantine through the bridge, never deleted.
+      expect(opened).toMatchObject({ status: 'ready', source: 'backup', data: sampleProject(3, 'r2') })
+      // The torn file went to quarantine through the bridge, never deleted, and the journal that cannot replay
+      // without it went with it.
       expect(await client.listQuarantine()).toEqual([
-        expect.stringMatching(/^\.saveflow\/quarantine\/project\./),
+        expect.stringMatching(/^\.saveflow\/quarantine\/project\.\d{8}T[^/]*\.json$/),
+        expect.stringMatching(/^\.saveflow\/quarantine\/project\.journal\.[^/]*\.jsonl$/),
       ])
       const revision = session.change('project', sampleProject(3, 'edited in the page'))
       expect(await session.flush('project')).toMatchObject({ result: 'saved', savedRevision: revision })
-      const onDisk = JSON.parse(fileBytes('project.json').toString('utf8'))
-      expect(onDisk).toMatchObject({ revision, data: { metadata: { name: 'edited in the page' } } })
+      // Read back the way the next start reads it, not through the server's repository.
+      const onDisk = await createRepository({ storage: createFsStorage(root) }).load('project')
+      expect(onDisk).toMatchObject({ ok: true, revision, data: { metadata: { name: 'edited in the page' } } })
     } finally {
       await session.close()
     }
