@@ -6,8 +6,13 @@ import { bindConversations } from '../../src/zustand/conversation-bindings'
 import { sampleConversation } from '../core/support/documents'
 import { fileOf, recording, reload, setup, testEnvironment } from './support'
 
-const renamesOf = (log: ReturnType<typeof createMemoryStorage>['log'], path: string) =>
-  log.filter((op) => op.call === 'writeAtomic' && op.step === 'rename' && op.to === path).length
+/** Writes that reached `path`: a replace renamed over it, or an append to it (a conversation log grows so). */
+const writesTo = (log: ReturnType<typeof createMemoryStorage>['log'], path: string) =>
+  log.filter(
+    (op) =>
+      (op.call === 'writeAtomic' && op.step === 'rename' && op.to === path) ||
+      (op.call === 'append' && op.step === 'append' && op.path === path),
+  ).length
 
 describe('bindConversations', () => {
   it('writes a new conversation at once and each conversation to its own file', async () => {
@@ -19,14 +24,17 @@ describe('bindConversations', () => {
     const b = chat.getState().createConversation({ title: 'B' })
     await bindings.whenHydrated()
     await clock.advance(150)
-    expect(Object.keys(memory.files()).sort()).toEqual([`conversations/${a}.json`, `conversations/${b}.json`])
+    expect(Object.keys(memory.files()).sort()).toEqual([
+      `conversations/${a}.jsonl`,
+      `conversations/${b}.jsonl`,
+    ])
 
     memory.clearLog()
     chat.getState().appendMessage(a, { role: 'user', content: 'Hello' })
     await clock.advance(150)
 
-    expect(renamesOf(memory.log, `conversations/${a}.json`)).toBe(1)
-    expect(renamesOf(memory.log, `conversations/${b}.json`)).toBe(0)
+    expect(writesTo(memory.log, `conversations/${a}.jsonl`)).toBe(1)
+    expect(writesTo(memory.log, `conversations/${b}.jsonl`)).toBe(0)
     const saved = (await reload(memory, `conversation/${a}`)) as Conversation
     expect(saved.messages.map((m) => m.content)).toEqual(['Hello'])
   })
