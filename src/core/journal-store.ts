@@ -10,7 +10,7 @@ import type { CheckHooks, LoadResult, LoadSuccess } from './document-reader'
 import type { DocumentDefinition } from './documents'
 import { SaveflowError, toSaveflowError } from './errors'
 import { readJournaled } from './journal-read'
-import { type DocState, writeBatch, writeCompacted } from './journal-write'
+import { type DocState, type WriteContext, writeBatch, writeCompacted } from './journal-write'
 import { companionPaths, documentPath } from './paths'
 import { applyProjectPatches } from './project-journal'
 import { copyToQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
@@ -18,7 +18,7 @@ import type { RepositoryEvent } from './repository-types'
 import type { WriteResult } from './save-coordinator'
 import type { Conversation, ProjectData } from './schemas'
 import type { StorageBackend } from './storage'
-import { diffProject, isKeyed, type ProjectPatch, projectPatchSchema } from './tree-diff'
+import { diffProject, isKeyedArray, type ProjectPatch, projectPatchSchema } from './tree-diff'
 
 /**
  * The journaled documents (a conversation log, the project's snapshot plus journal) behind the repository's
@@ -77,10 +77,7 @@ export function diffPatches(key: string, prev: unknown, next: unknown): Document
 
 function hasKeyedLists(value: unknown, lists: readonly string[]): boolean {
   if (typeof value !== 'object' || value === null) return false
-  return lists.every((list) => {
-    const items = (value as Record<string, unknown>)[list]
-    return Array.isArray(items) && items.every(isKeyed)
-  })
+  return lists.every((list) => isKeyedArray((value as Record<string, unknown>)[list]))
 }
 
 /** What the store needs from the repository. */
@@ -90,17 +87,24 @@ export interface JournalStoreOptions {
   schedule: BackupSchedule
   emit: (event: RepositoryEvent) => void
   compaction: CompactionConfig
+  /** Checks data before it is written whole (`WriteContext.checkWhole`). @default none */
+  checkWhole?: WriteContext['checkWhole']
 }
 
 /** The journaled half of the repository. */
 export interface JournalStore {
   load(key: string, definition: DocumentDefinition): Promise<LoadResult>
+  /**
+   * Saves validated data. `known`: the patches from `known.base` to `data`, found by the validation; appended as
+   * they are when `known.base` is the state on disk, instead of diffing again.
+   */
   save(
     key: string,
     definition: DocumentDefinition,
     data: unknown,
     revision: number,
     signal?: AbortSignal,
+    known?: { base: unknown; patches: readonly DocumentPatch[] },
   ): Promise<WriteResult>
   appendPatches(
     key: string,
@@ -127,7 +131,15 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
   const { storage, now, schedule, emit, compaction } = options
   const states = new Map<string, DocState>()
   const queues = new Map<string, Promise<unknown>>()
-  const ctx = { storage, now, emit, compaction }
+  const ctx: WriteContext = {
+    storage,
+    now,
+    emit,
+    compaction,
+    ...(options.checkWhole === undefined ? {} : { checkWhole: options.checkWhole }),
+  }
+  /** A restore writes data the backup's load parsed whole, and first the current state as it is on disk. */
+  const restoreCtx: WriteContext = { storage, now, emit, compaction }
 
   /** Runs `task` after every earlier task on `key` settled. */
   function serial<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -249,7 +261,7 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
   return {
     load: (key, definition) => serial(key, () => loadNow(key, definition)),
 
-    save: (key, definition, data, revision, signal) =>
+    save: (key, definition, data, revision, signal, known) =>
       serial(key, async () => {
         if (typeof data !== 'object' || data === null || Array.isArray(data)) {
           throw new SaveflowError('invalid-data', {
@@ -259,7 +271,12 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
         const state = await base(key, definition)
         await backupIfDue(key, definition, state)
         throwIfAborted(signal)
-        const patches = state === null ? null : diffPatches(key, state.data, data)
+        const patches =
+          state === null
+            ? null
+            : known !== undefined && known.base === state.data
+              ? known.patches
+              : diffPatches(key, state.data, data)
         return write(key, definition, data, revision, patches, signal)
       }),
 
@@ -327,12 +344,12 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
         if ((await base(key, definition, RESTORE_REPLACES)) !== null) {
           if (key === 'project' && states.get(key)!.records > 1) {
             const state = states.get(key)!
-            await writeCompacted(ctx, key, definition, state, state, 'rewrite', update)
+            await writeCompacted(restoreCtx, key, definition, state, state, 'rewrite', update)
           }
           await takeBackup(key, definition, states.get(key)!, 'restore')
         }
         const input = { data: restored.data, revision: restored.revision, savedAt: restored.savedAt }
-        await writeCompacted(ctx, key, definition, states.get(key) ?? null, input, 'rewrite', update)
+        await writeCompacted(restoreCtx, key, definition, states.get(key) ?? null, input, 'rewrite', update)
       }),
 
     quarantine: (key, reason) =>

@@ -55,6 +55,12 @@ export interface WriteContext {
   now: () => number
   emit: (event: RepositoryEvent) => void
   compaction: CompactionConfig
+  /**
+   * Called before a document is written whole, with the data about to be written; returns the data to write, or
+   * throws (`invalid-data`: nothing is written). The repository parses there data that was only checked by its
+   * change (see `document-validator.ts`). @default writes the data as it is
+   */
+  checkWhole?: (key: string, definition: DocumentDefinition, data: unknown) => unknown
 }
 
 /** The data of one save. */
@@ -117,6 +123,10 @@ export async function writeCompacted(
   const { storage } = ctx
   const path = documentPath(key)
   const options = signal === undefined ? {} : { signal }
+  if (ctx.checkWhole !== undefined) {
+    const data = ctx.checkWhole(key, definition, input.data)
+    if (data !== input.data) input = { ...input, data }
+  }
   const failed = (error: unknown): never => {
     const mapped = toSaveflowError(error)
     // The rename may have happened: whatever the file now holds, only a rewrite is sure to be right.

@@ -76,7 +76,9 @@ export const projectDataSchema = z
     /** When the app last saved the project. */
     lastSaved: isoDateSchema,
   })
-  .superRefine((project, ctx) => checkTree(project.tree, ctx))
+  .superRefine((project, ctx) =>
+    checkTree(project.tree, (message, path) => ctx.addIssue({ code: 'custom', message, path })),
+  )
 
 /** One message of a conversation. */
 export const messageSchema = z.object({
@@ -146,17 +148,31 @@ export type UserSettingsV1 = z.infer<typeof userSettingsV1Schema>
 export type CacheData = z.infer<typeof cacheDataSchema>
 
 /**
+ * True when the nodes form a forest (the refinement of {@link projectDataSchema}, without the rest of the schema):
+ * what an incremental save checks after a change to the tree's structure.
+ */
+export function isForest(tree: readonly TreeNode[]): boolean {
+  let ok = true
+  checkTree(tree, () => {
+    ok = false
+  })
+  return ok
+}
+
+/**
  * The tree must be a forest: ids unique, every parent present, no node its own ancestor. One pass builds the index,
  * a second walks each chain only up to the first node already known to reach a root (then marks the whole chain),
  * so every node is walked about once: a few ms for 60 000 nodes, with no allocation per node.
  */
-function checkTree(tree: readonly TreeNode[], ctx: z.RefinementCtx): void {
+function checkTree(
+  tree: readonly TreeNode[],
+  report: (message: string, path: Array<string | number>) => void,
+): void {
   const indexById = new Map<string, number>()
   for (let i = 0; i < tree.length; i++) {
     const id = tree[i]!.id
-    if (indexById.has(id)) {
-      ctx.addIssue({ code: 'custom', message: `Duplicate node id "${id}".`, path: ['tree', i, 'id'] })
-    } else indexById.set(id, i)
+    if (indexById.has(id)) report(`Duplicate node id "${id}".`, ['tree', i, 'id'])
+    else indexById.set(id, i)
   }
   // 0: not seen, 1: on the chain being walked, 2: reaches a root (or was already reported).
   const state = new Uint8Array(tree.length)
@@ -184,17 +200,9 @@ function checkTree(tree: readonly TreeNode[], ctx: z.RefinementCtx): void {
     chain.length = 0
     const node = tree[at]!
     if (problem === 'missing') {
-      ctx.addIssue({
-        code: 'custom',
-        message: `Node "${node.id}" names a missing parent "${node.parentId}".`,
-        path: ['tree', at, 'parentId'],
-      })
+      report(`Node "${node.id}" names a missing parent "${node.parentId}".`, ['tree', at, 'parentId'])
     } else if (problem === 'cycle') {
-      ctx.addIssue({
-        code: 'custom',
-        message: `The ancestors of node "${node.id}" form a cycle.`,
-        path: ['tree', at, 'parentId'],
-      })
+      report(`The ancestors of node "${node.id}" form a cycle.`, ['tree', at, 'parentId'])
     }
   }
 }

@@ -73,16 +73,25 @@ function hasUniqueIds(list: readonly Keyed[]): boolean {
 /**
  * The change from `prev` to `next`, or `null` when either list repeats an id (a keyed diff cannot say which of two
  * equal ids changed). Walks the common head and tail of the two lists by id, comparing items by reference and only
- * then by content; only the differing middle is indexed.
+ * then by content; only the differing middle is indexed. `pairs`, when given, receives each changed item as
+ * `[before, after]`, for a caller that must know what an item was (did a node change its parent?).
  */
-export function diffKeyed<T extends Keyed>(prev: readonly T[], next: readonly T[]): KeyedDiff<T> | null {
+export function diffKeyed<T extends Keyed>(
+  prev: readonly T[],
+  next: readonly T[],
+  pairs?: Array<[before: T, after: T]>,
+): KeyedDiff<T> | null {
   const diff: KeyedDiff<T> = { changed: [], added: [], removed: [], order: null }
   if (prev === next) return diff
   if (!hasUniqueIds(prev)) return null
   let head = 0
   const shorter = Math.min(prev.length, next.length)
   while (head < shorter && prev[head]!.id === next[head]!.id) {
-    if (prev[head] !== next[head] && !jsonEqual(prev[head], next[head])) diff.changed.push(next[head]!)
+    const [a, b] = [prev[head]!, next[head]!]
+    if (a !== b && !jsonEqual(a, b)) {
+      diff.changed.push(b)
+      pairs?.push([a, b])
+    }
     head++
   }
   let endPrev = prev.length
@@ -90,7 +99,10 @@ export function diffKeyed<T extends Keyed>(prev: readonly T[], next: readonly T[
   const tailChanged: T[] = []
   while (endPrev > head && endNext > head && prev[endPrev - 1]!.id === next[endNext - 1]!.id) {
     const [a, b] = [prev[endPrev - 1]!, next[endNext - 1]!]
-    if (a !== b && !jsonEqual(a, b)) tailChanged.push(b)
+    if (a !== b && !jsonEqual(a, b)) {
+      tailChanged.push(b)
+      pairs?.push([a, b])
+    }
     endPrev--
     endNext--
   }
@@ -111,7 +123,10 @@ export function diffKeyed<T extends Keyed>(prev: readonly T[], next: readonly T[
     const before = middle.get(item.id)
     if (before !== undefined) {
       kept.push(item.id)
-      if (before !== item && !jsonEqual(before, item)) diff.changed.push(item)
+      if (before !== item && !jsonEqual(before, item)) {
+        diff.changed.push(item)
+        pairs?.push([before, item])
+      }
       continue
     }
     // An id that is new to the middle may still be one of the head or tail: a repeat, not an addition.
@@ -229,6 +244,18 @@ export class KeyedList {
 export const isKeyed = (value: unknown): value is Keyed =>
   typeof value === 'object' && value !== null && typeof (value as Keyed).id === 'string'
 
+/** Arrays found to hold only keyed items (arrays handed to a save are never changed in place afterwards). */
+const keyedLists = new WeakSet<readonly unknown[]>()
+
+/** True for an array of keyed items; each array is walked once, then remembered. */
+export function isKeyedArray(value: unknown): value is Keyed[] {
+  if (!Array.isArray(value)) return false
+  if (keyedLists.has(value)) return true
+  if (!value.every(isKeyed)) return false
+  keyedLists.add(value)
+  return true
+}
+
 /** `value` as a list of keyed items; throws `invalid-data` (reason `bad-patch`) when it is not one. */
 export function keyedArray(value: unknown, what: string): Keyed[] {
   if (!Array.isArray(value) || !value.every(isKeyed))
@@ -285,11 +312,23 @@ export const projectPatchSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('set'), field: z.enum(PROJECT_FIELDS), value: z.unknown() }),
 ])
 
+/** What {@link diffProject} found besides the patches. */
+export interface ProjectDiffShape {
+  /**
+   * True when the tree's structure may have changed: a node was added or removed, or a changed node names another
+   * parent (or the tree was replaced whole). False: only the content or order of existing nodes changed, which
+   * cannot break the tree's parent references.
+   */
+  structural: boolean
+}
+
 /**
  * The patches that turn `prev` into `next` (empty when nothing changed). Unchanged nodes shared by reference cost
- * one comparison each; a list whose ids repeat is replaced whole (`set`).
+ * one comparison each; a list whose ids repeat is replaced whole (`set`). `shape`, when given, is told whether the
+ * tree's structure changed.
  */
-export function diffProject(prev: ProjectData, next: ProjectData): ProjectPatch[] {
+export function diffProject(prev: ProjectData, next: ProjectData, shape?: ProjectDiffShape): ProjectPatch[] {
+  if (shape !== undefined) shape.structural = false
   if (prev === next) return []
   const patches: ProjectPatch[] = []
   const before = prev as unknown as Record<string, unknown>
@@ -298,7 +337,15 @@ export function diffProject(prev: ProjectData, next: ProjectData): ProjectPatch[
     if (field === 'tree' || field === 'conversations') continue
     if (!jsonEqual(before[field], after[field])) patches.push({ op: 'set', field, value: after[field] })
   }
-  const tree = diffKeyed(prev.tree, next.tree)
+  const pairs: Array<[TreeNode, TreeNode]> | undefined = shape === undefined ? undefined : []
+  const tree = diffKeyed(prev.tree, next.tree, pairs)
+  if (shape !== undefined) {
+    shape.structural =
+      tree === null ||
+      tree.added.length > 0 ||
+      tree.removed.length > 0 ||
+      pairs!.some(([a, b]) => a.parentId !== b.parentId)
+  }
   if (tree === null) patches.push({ op: 'set', field: 'tree', value: next.tree })
   else {
     for (const id of tree.removed) patches.push({ op: 'remove', id })

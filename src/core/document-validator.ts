@@ -1,0 +1,109 @@
+import { changeCheckKind, checkChange } from './change-check'
+import { invalidData } from './document-reader'
+import type { DocumentDefinition } from './documents'
+import type { DocumentPatch } from './journal-store'
+import { jsonEqual } from './tree-diff'
+
+/**
+ * The repository's validation, with a memory per document so that a save of the project or of a conversation costs
+ * about the change (see `change-check.ts`). For each key it keeps the newest data known valid: what was loaded or
+ * restored (parsed whole by the load), or what the last validation accepted. The next validation diffs against it
+ * by reference and parses only what differs; when that cannot prove the data valid, or there is no such data yet
+ * (the first save of a new document), the document is parsed whole, as every other kind always is.
+ *
+ * A whole-document write (a compaction, a rewrite) of data that was only checked by its change parses it whole
+ * first ({@link DocumentValidator.checkWhole}): the one place where data changed in place against the contract
+ * could otherwise reach a file unchecked.
+ */
+
+/** What a validation found: the patches from `base` to the data, for the write to append without diffing again. */
+export interface ValidatedChange {
+  base: unknown
+  patches: readonly DocumentPatch[]
+}
+
+/** The repository's validation of documents. */
+export interface DocumentValidator {
+  /** The data to write for `data`, or throws `invalid-data` listing the issues. */
+  validate(key: string, data: unknown): unknown
+  /** True for an object `validate` returned: saving it again needs no second check. */
+  isValidated(data: unknown): boolean
+  /** The change `validate` found to reach `data`, when it checked only that. */
+  changeOf(data: unknown): ValidatedChange | undefined
+  /** Data of `key` that was parsed whole elsewhere (a load, a restore): the base of the next validation. */
+  trust(key: string, data: unknown): void
+  /**
+   * Before a document is written whole: `data` as it may be written. Parses it whole unless that already happened
+   * to this very object; throws `invalid-data` when it no longer validates (it was changed in place).
+   */
+  checkWhole(key: string, definition: DocumentDefinition, data: unknown): unknown
+}
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null
+
+/** Creates the validation of one repository. */
+export function createDocumentValidator(
+  definitionFor: (key: string) => DocumentDefinition,
+): DocumentValidator {
+  /** Objects returned by `validate`: saving them again skips a second check of the same (possibly 20 MB) data. */
+  const validated = new WeakSet<object>()
+  /** Objects that passed their whole schema (not only a check of their change). */
+  const whole = new WeakSet<object>()
+  /** Per key whose changes can be checked alone: the newest data known valid, the base of the next check. */
+  const trusted = new Map<string, object>()
+  const changes = new WeakMap<object, ValidatedChange>()
+
+  function parseWhole(key: string, definition: DocumentDefinition, data: unknown): unknown {
+    const parsed = definition.schema.safeParse(data)
+    if (!parsed.success) {
+      // The base may be the very object that failed (changed in place): the next check starts from scratch.
+      if (trusted.get(key) === data) trusted.delete(key)
+      throw invalidData(parsed.error)
+    }
+    if (isObject(parsed.data)) whole.add(parsed.data)
+    return parsed.data
+  }
+
+  return {
+    validate(key, data) {
+      const definition = definitionFor(key)
+      const kind = changeCheckKind(definition)
+      const base = kind === null ? undefined : trusted.get(key)
+      if (base !== undefined && isObject(data)) {
+        if (data === base) return data
+        const patches = checkChange(kind!, base, data)
+        if (patches !== null) {
+          validated.add(data)
+          changes.set(data, { base, patches })
+          trusted.set(key, data)
+          return data
+        }
+      }
+      const checked = parseWhole(key, definition, data)
+      if (isObject(checked)) {
+        validated.add(checked)
+        if (kind !== null) trusted.set(key, checked)
+      }
+      return checked
+    },
+    isValidated: (data) => isObject(data) && validated.has(data),
+    changeOf: (data) => (isObject(data) ? changes.get(data) : undefined),
+    trust(key, data) {
+      if (!isObject(data) || changeCheckKind(definitionFor(key)) === null) return
+      whole.add(data)
+      trusted.set(key, data)
+    },
+    checkWhole(key, definition, data) {
+      if (!isObject(data) || whole.has(data)) return data
+      const checked = parseWhole(key, definition, data)
+      // Written as it is when nothing was stripped: its parts stay shared with the caller's state, so the next
+      // save still diffs by reference.
+      if (!jsonEqual(checked, data)) {
+        if (trusted.get(key) === data && isObject(checked)) trusted.set(key, checked)
+        return checked
+      }
+      whole.add(data)
+      return data
+    },
+  }
+}
