@@ -150,6 +150,12 @@ export interface RecoveryReport {
   quarantinedTo?: string
   /** The backup that was verified and restored over the primary. */
   restoredFrom?: BackupInfo
+  /**
+   * The revision opened, when it is newer than {@link RecoveryReport.restoredFrom}'s: saves made after the backup
+   * (the project journal quarantined with a damaged snapshot) were replayed on it. Absent when the backup opened
+   * as it was.
+   */
+  replayedTo?: number
   /** Backups tried, in the order tried. */
   triedBackups: TriedBackup[]
   /** True when nothing valid was left and the user had to choose. */
@@ -477,7 +483,12 @@ export const loadMachine = setup({
         result: {
           ...documentResult(context, context.document!, 'backup'),
           readOnly: null,
-          recovery: reportOf({ ...context, triedBackups }, { restoredFrom: context.candidate! }),
+          recovery: reportOf(
+            { ...context, triedBackups },
+            context.document!.revision > context.candidate!.revision
+              ? { restoredFrom: context.candidate!, replayedTo: context.document!.revision }
+              : { restoredFrom: context.candidate! },
+          ),
         },
       }
     }),

@@ -4,7 +4,9 @@ import { pruneCache, settleCacheLoad } from './cache'
 import { resolvePersistenceConfig } from './config'
 import {
   type CheckHooks,
+  checkData,
   checkSnapshot,
+  type FileRead,
   invalidData,
   type LoadFailure,
   type LoadResult,
@@ -13,10 +15,11 @@ import {
 } from './document-reader'
 import { type DataOf, DOCUMENTS, type DocumentDefinition, type DocumentDefinitions } from './documents'
 import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
+import { createJournalSalvage } from './journal-salvage'
 import { createJournalStore, resolveCompaction } from './journal-store'
 import { documentPath, parseDocumentKey } from './paths'
 import { copyToQuarantine, listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
-import type { Repository, RepositoryOptions } from './repository-types'
+import type { Repository, RepositoryEvent, RepositoryOptions } from './repository-types'
 import type { WriteResult } from './save-coordinator'
 
 /**
@@ -37,7 +40,12 @@ export function createRepository(options: RepositoryOptions): Repository {
   const now = options.now ?? Date.now
   const definitions: DocumentDefinitions = { ...DOCUMENTS, ...options.definitions }
   const cacheMaxTotalBytes = options.cacheMaxTotalBytes ?? 64 * 1024 * 1024
-  const emit = options.onEvent ?? (() => {})
+  const onEvent = options.onEvent ?? (() => {})
+  const salvage = createJournalSalvage(storage)
+  const emit = (event: RepositoryEvent) => {
+    salvage.note(event)
+    onEvent(event)
+  }
   /** Objects returned by `validate`: saving them again skips a second parse of the same (possibly 20 MB) data. */
   const validated = new WeakSet<object>()
   /** Keys whose file is from a future version: saving would destroy data this version cannot read. */
@@ -231,7 +239,27 @@ export function createRepository(options: RepositoryOptions): Repository {
       return { ok: false, error: toSaveflowError(error), path: '' } as LoadResult<DataOf<K>>
     }
     const file = await readDocumentFile(storage, definition, info.path)
-    return (file.ok ? await checkSnapshot(definition, file, info.path) : file) as LoadResult<DataOf<K>>
+    return (file.ok ? await checkBackup(key, definition, file, info.path) : file) as LoadResult<DataOf<K>>
+  }
+
+  /**
+   * A backup, checked as any snapshot; for the project, with the saves of the journal that was quarantined with
+   * the damaged snapshot replayed on it when that journal starts at this very backup (`journal-salvage.ts`).
+   */
+  async function checkBackup(
+    key: string,
+    definition: DocumentDefinition,
+    file: FileRead,
+    path: string,
+  ): Promise<LoadResult> {
+    const extended = await salvage.extend(key, definition, file.snapshot)
+    if (extended === null) return checkSnapshot(definition, file, path)
+    const size = file.bytes.length + extended.size
+    const result = await checkData(definition, extended.snapshot, path, size)
+    // Saves that do not validate on top of this backup are not offered: the backup alone still is.
+    if (!result.ok) return checkSnapshot(definition, file, path)
+    result.journal = { path: extended.journalPath, records: extended.records, tornBytes: 0 }
+    return result
   }
 
   async function restoreBackup<K extends string>(key: K, which: BackupInfo | string) {
@@ -239,10 +267,11 @@ export function createRepository(options: RepositoryOptions): Repository {
     const path = documentPath(key)
     const info = resolveBackup(key, which)
     const file = await readDocumentFile(storage, definition, info.path)
-    const restored = file.ok ? await checkSnapshot(definition, file, info.path) : file
+    const restored = file.ok ? await checkBackup(key, definition, file, info.path) : file
     if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
     if (journaled(definition)) {
       await wrapIo(journals.restore(key, definition, restored))
+      salvage.forget(key)
       readOnly.delete(key)
       await prune(key, true).catch((error: unknown) =>
         emit({ type: 'backup.failed', key, error: toSaveflowError(error) }),

@@ -177,6 +177,7 @@ export function RecoveryDialog({
             ? RECOVERY_TEXT.restoredFrom(
                 formatAgo(now - report.restoredFrom.savedAt),
                 report.restoredFrom.revision,
+                report.replayedTo,
               )
             : RECOVERY_TEXT.needsUser}
         </p>

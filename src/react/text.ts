@@ -143,8 +143,10 @@ export const UI_TEXT = {
 export const RECOVERY_TEXT = {
   titleRestored: (doc: string) => `${doc} was restored from a backup`,
   titleNeedsUser: (doc: string) => `${doc} could not be opened`,
-  restoredFrom: (ago: string, revision: number) =>
-    `The saved file could not be used, so the backup from ${ago} (revision ${revision}) was opened instead. Changes made after that backup are not in it.`,
+  restoredFrom: (ago: string, revision: number, replayedTo?: number) =>
+    replayedTo === undefined
+      ? `The saved file could not be used, so the backup from ${ago} (revision ${revision}) was opened instead. Changes made after that backup are not in it.`
+      : `The saved file could not be used, so the backup from ${ago} (revision ${revision}) was opened, and the later saves kept in the journal were replayed on it: nothing saved was lost (revision ${replayedTo}).`,
   needsUser:
     'No usable copy was found. Choose a backup to restore, or start empty. Nothing is written until you choose.',
   quarantined: 'The damaged file was kept, untouched, at',

@@ -49,6 +49,8 @@ export interface RecoveryReport {
   quarantinedTo?: string
   /** The backup that was opened instead, when one verified. */
   restoredFrom?: { id: string; savedAt: number; revision: number }
+  /** The revision opened, when saves made after the backup were replayed on it (see the core `RecoveryReport`). */
+  replayedTo?: number
   /** True when nothing valid was left: the user picks a backup or starts empty before anything is written. */
   needsUser: boolean
 }

@@ -259,7 +259,8 @@ describe('createWorkspaceSession', () => {
 
       const picked = ready(await asked.chooseBackup(asked.backups[0]!.id))
 
-      expect(picked).toMatchObject({ source: 'backup', data: project(1), savedRevision: 1 })
+      // The journal quarantined with the damaged snapshot starts at this backup: its save of revision 2 is replayed.
+      expect(picked).toMatchObject({ source: 'backup', data: project(2), savedRevision: 2 })
       expect(await session.result('project')).toBe(picked)
     })
 
@@ -393,7 +394,8 @@ describe('createWorkspaceSession', () => {
 
       const restored = await session.restoreBackup('project', backup!.id)
 
-      expect(restored).toMatchObject({ data: project(1), revision: 1 })
+      // Backup 1 is where the quarantined journal starts: the restore replays its save of revision 2 too.
+      expect(restored).toMatchObject({ data: project(2), revision: 2 })
       expect((await session.result('project')).status).toBe('ready')
     })
   })

@@ -146,6 +146,18 @@ describe('loadMachine', () => {
     })
   })
 
+  it('reports the revision reached when saves after the backup were replayed on it', async () => {
+    const fake = fakeSteps({
+      loadPrimary: async () => fail('corrupt'),
+      listBackups: async () => [B1],
+      loadBackup: async () => ok(doc(5)),
+    })
+    const snapshot = await settled(start(fake.steps))
+
+    expect(snapshot.output).toMatchObject({ source: 'backup', revision: 5 })
+    expect(snapshot.output?.recovery).toMatchObject({ restoredFrom: B1, replayedTo: 5 })
+  })
+
   it('tries backups newest first and passes over a corrupt one', async () => {
     const fake = fakeSteps({
       loadPrimary: async () => fail('corrupt'),

@@ -60,6 +60,15 @@ describe('RecoveryDialog', () => {
     expect(within(dialog).getByText('.saveflow/quarantine/project-1.json')).toBeInTheDocument()
   })
 
+  it('says when the saves after the backup were replayed on it', () => {
+    renderDialog({ ...restoredReport, replayedTo: 44 })
+    const dialog = screen.getByRole('dialog', { name: 'project was restored from a backup' })
+    expect(dialog).toHaveAccessibleDescription(
+      /revision 41\) was opened, and the later saves .* \(revision 44\)/,
+    )
+    expect(dialog).not.toHaveAccessibleDescription(/Changes made after that backup are not in it/)
+  })
+
   it('lists the backups with time, size and revision, damaged ones disabled', async () => {
     renderDialog(restoredReport)
     const dialog = screen.getByRole('dialog')
