@@ -35,6 +35,7 @@ const browserDeps = [
   'react/jsx-dev-runtime',
   'sonner',
   'xstate',
+  '@xstate/react',
   'zod',
 ]
 

@@ -1,5 +1,10 @@
 import type { CSSProperties } from 'react'
-import type { SaveCoordinator } from '../core/save-coordinator'
+import {
+  type SaveCoordinatorSnapshot,
+  selectAggregateStatus,
+  selectDocumentStatus,
+  selectKeys,
+} from '../core/save-selectors'
 import type { DocumentStatus } from '../core/status'
 import { sameError } from './equality'
 import { useNow, useSaveflowSelector } from './hooks'
@@ -49,9 +54,9 @@ function viewOf(doc: DocumentStatus, failedCount: number, lastSavedAt: number | 
 }
 
 /** The badge's view of one document (loading while it is not registered yet). */
-function documentView(coordinator: SaveCoordinator, key: string): BadgeView {
-  if (!coordinator.keys().includes(key)) return EMPTY_VIEW
-  const doc = coordinator.status(key)
+function documentView(snapshot: SaveCoordinatorSnapshot, key: string): BadgeView {
+  const doc = selectDocumentStatus(snapshot, key)
+  if (doc === undefined) return EMPTY_VIEW
   return viewOf(doc, doc.status === 'failed' ? 1 : 0, doc.lastSavedAt)
 }
 
@@ -59,12 +64,13 @@ function documentView(coordinator: SaveCoordinator, key: string): BadgeView {
  * The workspace's view: the aggregate status, told through the document that causes it (its error, its retry
  * countdown: the soonest one), and the newest save of any document.
  */
-function aggregateView(coordinator: SaveCoordinator): BadgeView {
-  const aggregate = coordinator.aggregate()
+function aggregateView(snapshot: SaveCoordinatorSnapshot): BadgeView {
+  const aggregate = selectAggregateStatus(snapshot)
   let focus: DocumentStatus | undefined
   let lastSavedAt: number | null = null
-  for (const key of coordinator.keys()) {
-    const doc = coordinator.status(key)
+  for (const key of selectKeys(snapshot)) {
+    const doc = selectDocumentStatus(snapshot, key)
+    if (doc === undefined) continue
     if (doc.lastSavedAt !== null && (lastSavedAt === null || doc.lastSavedAt > lastSavedAt)) {
       lastSavedAt = doc.lastSavedAt
     }
@@ -100,7 +106,7 @@ function sameView(a: BadgeView, b: BadgeView): boolean {
 export function SaveStatusBadge({ documentKey, className, style }: SaveStatusBadgeProps) {
   const coordinator = useSaveCoordinator()
   const view = useSaveflowSelector(
-    (c) => (documentKey === undefined ? aggregateView(c) : documentView(c, documentKey)),
+    (snapshot) => (documentKey === undefined ? aggregateView(snapshot) : documentView(snapshot, documentKey)),
     sameView,
   )
   // Only the states that show a time need a tick; the others re-render on status changes alone.

@@ -1,38 +1,37 @@
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState, useSyncExternalStore } from 'react'
-import type { SaveCoordinator } from '../core/save-coordinator'
+import { useSelector } from '@xstate/react'
+import { useCallback, useEffect, useMemo, useReducer, useState } from 'react'
+import {
+  type SaveCoordinatorSnapshot,
+  selectAggregateStatus,
+  selectDocumentStatus,
+} from '../core/save-selectors'
 import type { AggregateStatus, DocumentStatus } from '../core/status'
 import { sameAggregate, sameDocumentStatus } from './equality'
 import { useOptionalSaveflow, useSaveflow } from './SaveflowProvider'
 import type { BackupInfo, BackupPreview, BackupsAdapter, RestoreResult } from './types'
 
 /**
- * Reads a value derived from the coordinator and re-renders only when `isEqual` says it changed.
- * `select` and `isEqual` may be inline functions: the previous value is kept and compared, not the functions.
+ * Reads a value derived from the coordinator's snapshot (`@xstate/react`'s `useSelector` over `coordinator.actor`)
+ * and re-renders only when `isEqual` says it changed. The selectors of `saveflow` (`selectDocumentStatus`,
+ * `selectAggregateStatus`, ...) fit; `select` and `isEqual` may be inline functions, since the previous value is
+ * kept and compared, not the functions.
+ *
+ * The coordinator's snapshot changes whenever one of its save actors does (they report every change to it), so a
+ * selector that reads a child's snapshot through it stays fresh. Time-derived text ("Saved 5 s ago") is not
+ * selected here: it would change without any snapshot changing. Components tick for it with `useNow`.
  */
 export function useSaveflowSelector<T>(
-  select: (coordinator: SaveCoordinator) => T,
+  select: (snapshot: SaveCoordinatorSnapshot) => T,
   isEqual: (a: T, b: T) => boolean = Object.is,
 ): T {
   const { coordinator } = useSaveflow()
-  const last = useRef<{ coordinator: SaveCoordinator; value: T } | null>(null)
-  const subscribe = useCallback((listener: () => void) => coordinator.subscribe(listener), [coordinator])
-  // A new function every render is fine: useSyncExternalStore only re-renders when the returned reference changes,
-  // and it changes only when the selected value differs from the previous one.
-  const getSnapshot = () => {
-    const value = select(coordinator)
-    const previous = last.current
-    if (previous !== null && previous.coordinator === coordinator && isEqual(previous.value, value)) {
-      return previous.value
-    }
-    last.current = { coordinator, value }
-    return value
-  }
-  return useSyncExternalStore(subscribe, getSnapshot, getSnapshot)
+  // The facade types its actor loosely (the machine's own types stay out of its public signature).
+  return useSelector(coordinator.actor, select as (snapshot: unknown) => T, isEqual)
 }
 
 /** The status of the whole workspace; re-renders only when the aggregate (status, counts, writes) changes. */
 export function useSaveStatus(): AggregateStatus {
-  return useSaveflowSelector((coordinator) => coordinator.aggregate(), sameAggregate)
+  return useSaveflowSelector(selectAggregateStatus, sameAggregate)
 }
 
 /**
@@ -40,10 +39,7 @@ export function useSaveStatus(): AggregateStatus {
  * status changes, not when another document's does.
  */
 export function useDocumentStatus(key: string): DocumentStatus | undefined {
-  return useSaveflowSelector(
-    (coordinator) => (coordinator.keys().includes(key) ? coordinator.status(key) : undefined),
-    sameDocumentStatus,
-  )
+  return useSaveflowSelector((snapshot) => selectDocumentStatus(snapshot, key), sameDocumentStatus)
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * saveflow/react: the provider, status hooks, the status badge, failure toasts and the recovery dialog.
- * Components read statuses from the coordinator (`subscribe` + `status`) and hear events from it (`on`); they never
- * import the machines.
+ * Components read statuses from the coordinator's actor with `@xstate/react`'s `useSelector` and the selectors of
+ * `save-selectors.ts`, and hear events from the coordinator (`on`); they never import the machines.
  */
 export type { UiClock } from './clock'
 export { systemUiClock, uiClockFrom } from './clock'

@@ -1,5 +1,6 @@
-import type { AnyActorRef } from 'xstate'
+import type { AnyActorRef, Observer } from 'xstate'
 import type { SaveCoordinator } from '../../../src/core/save-coordinator'
+import type { SaveCoordinatorSnapshot } from '../../../src/core/save-selectors'
 import type {
   AggregateStatus,
   DocumentKind,
@@ -10,7 +11,9 @@ import type {
 
 /**
  * A coordinator whose statuses a test sets directly: the hooks and components are tested against the interface,
- * so a test can put a document in any state without driving a save machine there.
+ * so a test can put a document in any state without driving a save machine there. Its `actor` is a stand-in with
+ * the shape of the coordinator's snapshot that the selectors read (`useSelector` runs on it), so the hooks see the
+ * same statuses `status` and `aggregate` report.
  */
 export interface FakeCoordinator extends SaveCoordinator {
   /** Registers (if needed) and updates a document, then notifies subscribers. */
@@ -34,6 +37,39 @@ const URGENCY: readonly SaveStatus[] = [
   'loading',
   'saved',
 ]
+
+/** The save machine state each status is derived from (`selectSaveStatus` in reverse). */
+const STATE_OF: Readonly<Record<SaveStatus, string>> = {
+  loading: 'loading',
+  saved: 'idle',
+  unsaved: 'debouncing',
+  saving: 'writing',
+  retrying: 'retrying',
+  failed: 'failed',
+  readOnly: 'readOnly',
+}
+
+/** What the selectors read of one save actor's snapshot, for a status a test set. */
+function saveActorSnapshotOf(doc: DocumentStatus) {
+  const state = STATE_OF[doc.status]
+  return {
+    status: 'active',
+    value: state,
+    matches: (value: string) => value === state,
+    context: {
+      key: doc.key,
+      kind: doc.kind,
+      pendingRevision: doc.pendingRevision,
+      savedRevision: doc.savedRevision,
+      attempt: doc.attempt,
+      settings: { retry: { maxAttempts: doc.maxAttempts } },
+      nextRetryAt: doc.nextRetryAt,
+      lastError: doc.lastError,
+      readOnlyReason: doc.lastError,
+      lastSavedAt: doc.lastSavedAt,
+    },
+  }
+}
 
 /** A document in `saved` with nothing pending, the state most tests start from. */
 export function docStatus(
@@ -61,8 +97,20 @@ export function createFakeCoordinator(): FakeCoordinator {
   const listeners = new Set<() => void>()
   const handlers = new Set<{ type: string; fn: (event: never) => void }>()
   const retried: string[] = []
+  const observers = new Set<Partial<Observer<unknown>>>()
+  // A new object on every notification, as the real coordinator's snapshot gets one whenever a child reports.
+  let snapshot = snapshotOf(docs)
   const notify = () => {
+    snapshot = snapshotOf(docs)
     for (const listener of [...listeners]) listener()
+    for (const observer of [...observers]) observer.next?.(snapshot)
+  }
+  const actor = {
+    getSnapshot: () => snapshot,
+    subscribe(observer: Partial<Observer<unknown>>) {
+      observers.add(observer)
+      return { unsubscribe: () => observers.delete(observer) }
+    },
   }
   const unsupported = () => {
     throw new Error('not used by the React layer')
@@ -125,7 +173,25 @@ export function createFakeCoordinator(): FakeCoordinator {
       handlers.add(entry)
       return () => handlers.delete(entry)
     },
-    actor: undefined as unknown as AnyActorRef,
+    actor: actor as unknown as AnyActorRef,
     stop: () => {},
   }
+}
+
+/** The coordinator snapshot the selectors read: each document's save actor, and a write slot per saving document. */
+function snapshotOf(docs: ReadonlyMap<string, DocumentStatus>): SaveCoordinatorSnapshot {
+  const entries = [...docs.values()]
+  const context = {
+    docs: Object.fromEntries(
+      entries.map((doc) => {
+        const saveSnapshot = saveActorSnapshotOf(doc)
+        return [doc.key, { ref: { getSnapshot: () => saveSnapshot } }]
+      }),
+    ),
+    holders: entries.filter((doc) => doc.status === 'saving').map((doc) => ({ key: doc.key, ticket: 0 })),
+    queue: [],
+    paused: false,
+    metrics: {},
+  }
+  return { status: 'active', context } as unknown as SaveCoordinatorSnapshot
 }
