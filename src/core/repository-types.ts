@@ -74,7 +74,16 @@ export interface Repository {
   definitionFor(key: string): DocumentDefinition
   /** The workspace-relative file of a key; throws `invalid-id`. */
   pathOf(key: string): string
-  /** Parses data with the key's schema; returns the parsed data or throws `invalid-data` listing the issues. */
+  /**
+   * Checks data against the key's schema; returns the data to write or throws `invalid-data` listing the issues.
+   * The project and conversations are checked by their change: against the last data of the same key that is known
+   * valid (loaded, restored, or accepted by an earlier call), diffed by reference, only what differs is parsed (with
+   * the schema of a node, a message, the metadata...) and the tree is checked again as a forest after a structural
+   * change; the caller's own object is then returned. When that cannot prove the data valid (no such base yet, an
+   * element that fails, keys the schema would strip), the data is parsed whole and zod's copy is returned. As with
+   * `save`, data handed over must not be changed in place afterwards: a diff by reference cannot see such a change
+   * (a compaction parses change-checked data whole again before writing it).
+   */
   validate<K extends string>(key: K, data: unknown): DataOf<K>
   /**
    * Reads and verifies the primary file: `not-found` (with `details.backups` when backups exist), `too-large`,
@@ -85,8 +94,8 @@ export interface Repository {
    */
   load<K extends string>(key: K): Promise<LoadResult<DataOf<K>>>
   /**
-   * Validates (unless this exact object came from {@link Repository.validate}), backs up the file being replaced
-   * when one is due, and writes durably. Resolves with the bytes written once the write is durable.
+   * Validates as {@link Repository.validate} does (unless this exact object came from it), backs up the file being
+   * replaced when one is due, and writes durably. Resolves with the bytes written once the write is durable.
    *
    * A conversation or the project is not written whole: the data is diffed against the last state loaded or saved
    * (by reference first) and only the change is appended, as one batch with one fsync; `bytes` is then the size of

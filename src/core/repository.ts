@@ -7,12 +7,12 @@ import {
   checkData,
   checkSnapshot,
   type FileRead,
-  invalidData,
   type LoadFailure,
   type LoadResult,
   type LoadSuccess,
   readDocumentFile,
 } from './document-reader'
+import { createDocumentValidator } from './document-validator'
 import { type DataOf, DOCUMENTS, type DocumentDefinition, type DocumentDefinitions } from './documents'
 import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors'
 import { createJournalSalvage } from './journal-salvage'
@@ -46,8 +46,8 @@ export function createRepository(options: RepositoryOptions): Repository {
     salvage.note(event)
     onEvent(event)
   }
-  /** Objects returned by `validate`: saving them again skips a second parse of the same (possibly 20 MB) data. */
-  const validated = new WeakSet<object>()
+  /** Validation that remembers the last valid data per document, so a save checks only what changed. */
+  const validator = createDocumentValidator((key) => definitionFor(key))
   /** Keys whose file is from a future version: saving would destroy data this version cannot read. */
   const readOnly = new Map<string, SaveflowError>()
   const schedule = createBackupSchedule({ storage, config, now, emit })
@@ -57,16 +57,14 @@ export function createRepository(options: RepositoryOptions): Repository {
     schedule,
     emit,
     compaction: resolveCompaction(options.compaction),
+    ...(config.validation.enabled ? { checkWhole: validator.checkWhole } : {}),
   })
 
   const definitionFor = (key: string): DocumentDefinition => definitions[parseDocumentKey(key).kind]
   const journaled = (definition: DocumentDefinition): boolean => definition.layout !== 'snapshot'
 
   function validate<K extends string>(key: K, data: unknown): DataOf<K> {
-    const parsed = definitionFor(key).schema.safeParse(data)
-    if (!parsed.success) throw invalidData(parsed.error)
-    if (typeof parsed.data === 'object' && parsed.data !== null) validated.add(parsed.data)
-    return parsed.data as DataOf<K>
+    return validator.validate(key, data) as DataOf<K>
   }
 
   /** Keeps the newest `backupCount` backups; at least one after a migration or restore, the only way back. */
@@ -112,11 +110,10 @@ export function createRepository(options: RepositoryOptions): Repository {
     const blocked = readOnly.get(key)
     if (blocked !== undefined) throw blocked
     throwIfAborted(signal)
-    const checked =
-      config.validation.enabled && !(typeof data === 'object' && data !== null && validated.has(data))
-        ? validate(key, data)
-        : data
-    if (journaled(definition)) return wrapIo(journals.save(key, definition, checked, revision, signal))
+    const checked = config.validation.enabled && !validator.isValidated(data) ? validate(key, data) : data
+    if (journaled(definition)) {
+      return wrapIo(journals.save(key, definition, checked, revision, signal, validator.changeOf(checked)))
+    }
     await backupBeforeReplace(key, definition, path)
     throwIfAborted(signal)
     const bytes = definition.codec.encode({
@@ -183,7 +180,11 @@ export function createRepository(options: RepositoryOptions): Repository {
       return (await settleCache(key, definition, result)) as LoadResult<DataOf<K>>
     // A file that exists but cannot be used must not be overwritten by a save of data that never came from it.
     if (!result.ok && READ_ONLY_ON_LOAD.has(result.error.code)) readOnly.set(key, result.error)
-    if (result.ok) readOnly.delete(key)
+    if (result.ok) {
+      readOnly.delete(key)
+      // Parsed whole by the load: the next save of it checks only what changed.
+      validator.trust(key, result.data)
+    }
     if (!result.ok && result.error.code === 'not-found')
       return (await noteBackups(key, result)) as LoadResult<DataOf<K>>
     return result as LoadResult<DataOf<K>>
@@ -271,6 +272,7 @@ export function createRepository(options: RepositoryOptions): Repository {
     if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
     if (journaled(definition)) {
       await wrapIo(journals.restore(key, definition, restored))
+      validator.trust(key, restored.data)
       salvage.forget(key)
       readOnly.delete(key)
       await prune(key, true).catch((error: unknown) =>
