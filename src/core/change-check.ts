@@ -11,7 +11,7 @@ import {
   projectDataSchema,
   treeNodeSchema,
 } from './schemas'
-import { diffProject, isKeyedArray, jsonEqual, type ProjectPatch } from './tree-diff'
+import { diffProject, jsonEqual, type ProjectPatch } from './tree-diff'
 
 /**
  * Validation that costs about the change, not the document (DESIGN.md "Data flow": the diff is computed beside the
@@ -85,12 +85,26 @@ export function checkChange(
     : checkConversation(base as Conversation, next as Record<string, unknown>)
 }
 
+/**
+ * `diff()`, or `null` when it throws: a list holding `null` or a non-object, whose items the diff reads ids from.
+ * Items are not checked up front (that would touch every one): an item the diff keeps as unchanged is the base's
+ * own object or equal to it by content, so it is valid; any other item is parsed with its element schema.
+ */
+function safely<T>(diff: () => T): T | null {
+  try {
+    return diff()
+  } catch {
+    return null
+  }
+}
+
 function checkProject(base: ProjectData, next: Record<string, unknown>): ProjectPatch[] | null {
-  if (!hasExactKeys(next, PROJECT_KEYS) || !isKeyedArray(next.tree) || !isKeyedArray(next.conversations))
+  if (!hasExactKeys(next, PROJECT_KEYS) || !Array.isArray(next.tree) || !Array.isArray(next.conversations))
     return null
   const project = next as unknown as ProjectData
   const shape = { structural: false }
-  const patches = diffProject(base, project, shape)
+  const patches = safely(() => diffProject(base, project, shape))
+  if (patches === null) return null
   for (const patch of patches) {
     if (patch.op === 'node') {
       if (!exact(treeNodeSchema, patch.node)) return null
@@ -107,8 +121,8 @@ function checkProject(base: ProjectData, next: Record<string, unknown>): Project
 }
 
 function checkConversation(base: Conversation, next: Record<string, unknown>): ConversationPatch[] | null {
-  if (!hasExactKeys(next, CONVERSATION_KEYS) || !isKeyedArray(next.messages)) return null
-  const patches = diffConversation(base, next as unknown as Conversation)
+  if (!hasExactKeys(next, CONVERSATION_KEYS) || !Array.isArray(next.messages)) return null
+  const patches = safely(() => diffConversation(base, next as unknown as Conversation))
   if (patches === null) return null
   for (const patch of patches) {
     if (patch.op === 'add' || patch.op === 'edit') {

@@ -86,22 +86,32 @@ export function diffKeyed<T extends Keyed>(
   if (!hasUniqueIds(prev)) return null
   let head = 0
   const shorter = Math.min(prev.length, next.length)
-  while (head < shorter && prev[head]!.id === next[head]!.id) {
-    const [a, b] = [prev[head]!, next[head]!]
-    if (a !== b && !jsonEqual(a, b)) {
-      diff.changed.push(b)
-      pairs?.push([a, b])
+  // A shared item is compared by reference alone (its id is the same by definition): the walk over an unchanged
+  // list touches no item, only the two arrays.
+  while (head < shorter) {
+    const a = prev[head]!
+    const b = next[head]!
+    if (a !== b) {
+      if (a.id !== b.id) break
+      if (!jsonEqual(a, b)) {
+        diff.changed.push(b)
+        pairs?.push([a, b])
+      }
     }
     head++
   }
   let endPrev = prev.length
   let endNext = next.length
   const tailChanged: T[] = []
-  while (endPrev > head && endNext > head && prev[endPrev - 1]!.id === next[endNext - 1]!.id) {
-    const [a, b] = [prev[endPrev - 1]!, next[endNext - 1]!]
-    if (a !== b && !jsonEqual(a, b)) {
-      tailChanged.push(b)
-      pairs?.push([a, b])
+  while (endPrev > head && endNext > head) {
+    const a = prev[endPrev - 1]!
+    const b = next[endNext - 1]!
+    if (a !== b) {
+      if (a.id !== b.id) break
+      if (!jsonEqual(a, b)) {
+        tailChanged.push(b)
+        pairs?.push([a, b])
+      }
     }
     endPrev--
     endNext--

@@ -111,6 +111,14 @@ describe('incremental validation of the project', () => {
       (p) => ({ ...p, tree: [...p.tree, { ...p.tree[0]!, id: 'new', parentId: 'nope' }] }),
     ],
     ['a repeated id', (p) => ({ ...p, tree: [...p.tree, p.tree[3]!] })],
+    [
+      'a null node',
+      (p) => ({ ...p, tree: [...p.tree.slice(0, 5), null, ...p.tree.slice(5)] }) as unknown as ProjectData,
+    ],
+    [
+      'a node without an id',
+      (p) => ({ ...p, tree: [...p.tree, { ...p.tree[9]!, id: undefined }] }) as unknown as ProjectData,
+    ],
     ['bad metadata', (p) => ({ ...p, metadata: { ...p.metadata, name: '' } })],
     ['bad settings', (p) => ({ ...p, settings: { ...p.settings, language: 'x' } })],
     ['a negative version', (p) => ({ ...p, version: -1 })],
@@ -282,6 +290,7 @@ describe('checkChange', () => {
     expect(checkChange('project', base, [])).toBeNull()
     expect(checkChange('project', base, { ...next, tree: 'nodes' })).toBeNull()
     expect(checkChange('project', base, { ...next, tree: [...next.tree, 3] })).toBeNull()
+    expect(checkChange('project', base, { ...next, tree: [null, ...next.tree] })).toBeNull()
     const conversation = conversationSchema.parse(sampleConversation())
     expect(checkChange('conversation', conversation, withMessage(conversation, 'm9'))).toHaveLength(1)
     expect(checkChange('conversation', conversation, { ...conversation, extra: 1 })).toBeNull()
