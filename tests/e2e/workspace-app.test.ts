@@ -5,6 +5,13 @@ import { request } from 'node:http'
 import nodePath from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type {
+  BackupsReport,
+  RepairAction,
+  RepairReport,
+  RestoreReport,
+  VerifyReport,
+} from '../../src/cli/checks/report'
 import { createRepository } from '../../src/core/repository'
 import type { Conversation, ProjectData } from '../../src/core/schemas'
 import { userSettingsSchema } from '../../src/core/schemas'
@@ -18,6 +25,16 @@ import {
   tempWorkspaceDir,
 } from './support/app-process'
 import { badgeHistory, clearBadgeHistory, launchChromium, openPage } from './support/browser'
+import {
+  appendTornTail,
+  contentsOf,
+  copyWorkspace,
+  filesLost,
+  flipByte,
+  holds,
+  listFiles,
+  removeCopies,
+} from './support/folder'
 
 /**
  * The workspace app end to end: its real server (a child process on 127.0.0.1, a temp folder), the built page in
@@ -40,6 +57,7 @@ afterEach(async () => {
 afterAll(async () => {
   await browser?.close()
   await removeTempDirs()
+  await removeCopies()
 })
 
 async function open(app: AppProcess): Promise<Page> {
@@ -93,8 +111,8 @@ function rawRequest(
   })
 }
 
-/** Runs the saveflow CLI; resolves with its exit code and output. */
-function runCli(args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs the saveflow CLI; resolves with its exit code, its output (stdout and stderr) and its stdout alone. */
+function runCli(args: string[]): Promise<{ code: number | null; output: string; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO_ROOT,
@@ -104,14 +122,38 @@ function runCli(args: string[]): Promise<{ code: number | null; output: string }
       killSignal: 'SIGKILL',
     })
     let output = ''
+    let stdout = ''
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8')
+      stdout += chunk.toString('utf8')
     })
     child.stderr.on('data', (chunk: Buffer) => {
       output += chunk.toString('utf8')
     })
-    child.on('exit', (code) => resolve({ code, output }))
+    // 'close', not 'exit': the output is complete only once the pipes closed.
+    child.on('close', (code) => resolve({ code, output, stdout }))
   })
+}
+
+/** Runs the CLI with `--json`; resolves with its exit code and the report it printed on stdout. */
+async function runCliJson<T>(args: string[]): Promise<{ code: number | null; report: T }> {
+  const { code, output, stdout } = await runCli([...args, '--json'])
+  try {
+    return { code, report: JSON.parse(stdout) as T }
+  } catch {
+    throw new Error(`saveflow ${args.join(' ')} --json printed no JSON (exit ${code}):\n${output}`)
+  }
+}
+
+/** The error a `--json` command prints instead of its report. */
+interface CliJsonError {
+  error: {
+    code: string
+    message: string
+    hint: string
+    exitCode: number
+    details: Record<string, unknown> | null
+  }
 }
 
 async function openDevPanel(page: Page) {
@@ -381,5 +423,424 @@ describe('workspace app', () => {
       body: '{"action":"state"}',
     })
     expect(JSON.parse(state.body)).toMatchObject({ faults: [] })
+  })
+})
+
+/** Stops a server the way Ctrl-C does and checks that it flushed and exited cleanly. */
+async function stopApp(app: AppProcess) {
+  app.child.kill('SIGINT')
+  expect(await app.exited).toEqual({ code: 130, signal: null })
+}
+
+/** What the fixture folder holds: written by the app, through its page. */
+interface WrittenWorkspace {
+  dir: string
+  /** The feature the user added, and its chat. */
+  nodeId: string
+  conversationId: string
+  /** The chat's log, workspace-relative. */
+  log: string
+  /** A chat of the sample project the user went on with. */
+  sampleConversationId: string
+  /** The project's backups, newest first: the one "Back up now" took, then the first save's. */
+  projectBackups: string[]
+}
+
+const FEATURE = 'Offline mode'
+const FIRST_DESCRIPTION = 'Works without a network.'
+/** Typed after "Back up now": only the project journal holds it. */
+const LATEST_DESCRIPTION = 'Works offline; syncs when it is back.'
+const QUESTION = 'What should it do first?'
+const SAMPLE_CHAT_MESSAGE = 'Carrying on with this one.'
+
+/**
+ * The app, started again on a folder the CLI repaired: it opens without a recovery dialog, every save is done, and
+ * the user's feature and chat are there. Stopped with Ctrl-C afterwards, so the folder can be checked again.
+ */
+async function expectAppShows(dir: string, expected: { description: string; messages: string[] }) {
+  const app = await startApp(dir)
+  const page = await open(app)
+  expect(await page.getByRole('dialog').count()).toBe(0)
+  await page.getByRole('button', { name: FEATURE }).click()
+  expect(await page.getByLabel('Description').inputValue()).toBe(expected.description)
+  await expect.poll(() => page.locator('.message p').allTextContents()).toEqual(expected.messages)
+  await stopApp(app)
+}
+
+/**
+ * One real session, through the page: a feature, a chat with the assistant's answer, "Back up now", and one more
+ * edit after it; then Ctrl-C. Written once, by the first test that asks (so its checks run inside a test); every
+ * test damages its own copy of the folder.
+ */
+let writing: Promise<WrittenWorkspace> | undefined
+function writtenWorkspace(): Promise<WrittenWorkspace> {
+  writing ??= writeWorkspace()
+  return writing
+}
+
+async function writeWorkspace(): Promise<WrittenWorkspace> {
+  const dir = await tempWorkspaceDir()
+  const app = await startApp(dir)
+  const page = await open(app)
+  await page.getByRole('button', { name: '+ Feature' }).click()
+  await page.getByLabel('Title').fill(FEATURE)
+  await page.getByLabel('Description').fill(FIRST_DESCRIPTION)
+  await page.getByLabel('New message').fill(QUESTION)
+  await page.getByRole('button', { name: 'Send' }).click()
+  await page.locator('.message.assistant').first().waitFor()
+  await waitForBadge(page, 'saved')
+  const project = await readDocument<ProjectData>(dir, 'project')
+  const node = project.tree.find((candidate) => candidate.title === FEATURE)!
+  const conversationId = project.conversations.find((ref) => ref.nodeId === node.id)!.id
+  await expect
+    .poll(
+      async () => (await readDocument<Conversation>(dir, `conversation/${conversationId}`)).messages.length,
+    )
+    .toBe(2)
+
+  await page.getByText('Backups', { exact: true }).click()
+  const listed = page.getByRole('list', { name: 'Backups' }).getByRole('listitem')
+  await expect.poll(() => listed.count()).toBe(1)
+  await page.getByRole('button', { name: 'Back up now' }).click()
+  await expect.poll(() => listed.count()).toBe(2)
+
+  await page.getByLabel('Description').fill(LATEST_DESCRIPTION)
+  await waitForBadge(page, 'saved')
+  await expect
+    .poll(async () => (await readDocument<ProjectData>(dir, 'project')).tree.find((n) => n.id === node.id))
+    .toMatchObject({ description: LATEST_DESCRIPTION })
+
+  // A chat of the sample, continued: the user's words in a conversation whose id the sample generator uses too.
+  const sampleRef = project.conversations.find((ref) => ref.id !== conversationId)!
+  const sampleNode = project.tree.find((candidate) => candidate.id === sampleRef.nodeId)!
+  await page.getByRole('button', { name: sampleNode.title, exact: true }).click()
+  await page.getByLabel('New message').fill(SAMPLE_CHAT_MESSAGE)
+  await page.getByRole('button', { name: 'Send' }).click()
+  await expect
+    .poll(async () =>
+      (await readDocument<Conversation>(dir, `conversation/${sampleRef.id}`)).messages.map((m) => m.content),
+    )
+    .toContain(SAMPLE_CHAT_MESSAGE)
+  await waitForBadge(page, 'saved')
+  await page.context().close()
+  await stopApp(app)
+
+  const backups = await runCliJson<BackupsReport>(['backups', dir, 'project'])
+  expect(backups.code).toBe(0)
+  const projectBackups = backups.report.documents[0]!.backups
+  expect(projectBackups.map((backup) => backup.valid)).toEqual([true, true])
+  return {
+    dir,
+    nodeId: node.id,
+    conversationId,
+    log: `conversations/${conversationId}.jsonl`,
+    sampleConversationId: sampleRef.id,
+    projectBackups: projectBackups.map((backup) => backup.name),
+  }
+}
+
+describe('the saveflow CLI on folders the app wrote', () => {
+  const bothMessages = () => [QUESTION, expect.stringContaining(FEATURE)]
+
+  it('finds the folder healthy (exit 0), reports the running app as the lock holder, and will not repair it meanwhile (exit 3)', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const app = await startApp(dir)
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(0)
+    expect(verify.report).toMatchObject({
+      command: 'verify',
+      formatVersion: 1,
+      result: 'healthy',
+      exitCode: 0,
+      problems: [],
+      tempFiles: [],
+      quarantine: [],
+      lock: { pid: app.pid },
+    })
+    const keys = verify.report.documents.map((document) => document.key)
+    expect(keys).toEqual(expect.arrayContaining(['project', `conversation/${written.conversationId}`]))
+    const projectReport = verify.report.documents.find((document) => document.key === 'project')!
+    expect(projectReport).toMatchObject({
+      status: 'ok',
+      journal: { path: 'project.journal.jsonl', damage: null },
+    })
+    expect(projectReport.backups.map((backup) => backup.name)).toEqual(written.projectBackups)
+
+    const repair = await runCli(['repair', dir])
+    expect(repair.code, repair.output).toBe(3)
+    expect(repair.output).toContain(String(app.pid))
+    const repairJson = await runCliJson<CliJsonError>(['repair', dir])
+    expect(repairJson.code).toBe(3)
+    expect(repairJson.report.error).toMatchObject({
+      code: 'locked',
+      exitCode: 3,
+      details: { holder: { pid: app.pid } },
+    })
+    expect(await filesLost(before, dir)).toEqual([])
+    expect(await listFiles(dir)).toEqual([...before.values()].flat().sort())
+
+    await stopApp(app)
+    const after = await runCliJson<VerifyReport>(['verify', dir])
+    expect(after.code).toBe(0)
+    expect(after.report.lock).toBeNull()
+  })
+
+  it('a bit flipped in project.json: verify exits 1, repair restores the newest backup and keeps the damaged file, the app opens it', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const damaged = await flipByte(nodePath.join(dir, 'project.json'), 'Sample project')
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.report).toMatchObject({
+      result: 'repairable',
+      exitCode: 1,
+      summary: { repairable: 1, needsChoice: 0 },
+      problems: [{ code: 'primary-corrupt', severity: 'repairable', key: 'project', path: 'project.json' }],
+    })
+    expect(verify.report.problems[0]!.fix).toContain(written.projectBackups[0])
+    expect(verify.report.documents.find((document) => document.key === 'project')).toMatchObject({
+      status: 'corrupt',
+      error: { code: 'corrupt', reason: 'checksum-mismatch' },
+    })
+
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(0)
+    expect(repair.report.before.result).toBe('repairable')
+    expect(repair.report.actions).toMatchObject([
+      { type: 'restored', key: 'project', path: 'project.json', backup: written.projectBackups[0] },
+    ])
+    const restored = repair.report.actions[0] as Extract<RepairAction, { type: 'restored' }>
+    expect(restored.quarantined).toMatch(/^\.saveflow\/quarantine\//)
+    expect(await holds(dir, restored.quarantined!, damaged)).toBe(true)
+    expect(repair.report.after).toMatchObject({ result: 'healthy', exitCode: 0 })
+    expect(await filesLost(before, dir)).toEqual([])
+
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
+    // The backup was taken after the chat and before the last edit: that edit is in the quarantined journal.
+    await expectAppShows(dir, { description: FIRST_DESCRIPTION, messages: bothMessages() })
+  })
+
+  it('torn tails on a chat log and on the project journal, and a temp file a crash left: verify exits 1, repair cuts them off and loses no acknowledged save', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const logTail = '{"len":300,"crc":"0a1b'
+    const journalTail = '{"len":120,"crc":"12345678","rec":{"op":"se'
+    const tornLog = await appendTornTail(nodePath.join(dir, written.log), logTail)
+    const tornJournal = await appendTornTail(nodePath.join(dir, 'project.journal.jsonl'), journalTail)
+    const temp = 'project.json.2718281828'
+    const snapshot = await readFile(nodePath.join(dir, 'project.json'))
+    await writeFile(nodePath.join(dir, temp), snapshot.subarray(0, snapshot.length >> 1), { mode: 0o600 })
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.report.result).toBe('repairable')
+    expect(verify.report.tempFiles).toEqual([temp])
+    expect(verify.report.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'journal-torn-tail', severity: 'repairable', path: written.log }),
+        expect.objectContaining({
+          code: 'journal-torn-tail',
+          severity: 'repairable',
+          path: 'project.journal.jsonl',
+        }),
+        expect.objectContaining({ code: 'temp-file', severity: 'repairable', path: temp }),
+      ]),
+    )
+    expect(verify.report.problems).toHaveLength(3)
+    const journalOf = (key: string) =>
+      verify.report.documents.find((document) => document.key === key)!.journal
+    expect(journalOf('project')).toMatchObject({ tornBytes: journalTail.length, damage: null })
+    expect(journalOf(`conversation/${written.conversationId}`)).toMatchObject({
+      tornBytes: logTail.length,
+      damage: null,
+    })
+    const text = await runCli(['verify', dir])
+    expect(text.code).toBe(1)
+    expect(text.output).toContain('3 problems that "saveflow repair" can fix (exit code 1).')
+
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(0)
+    const repaired = repair.report.actions.filter((action) => action.type === 'journal-repaired')
+    expect(repaired.map((action) => action.path).sort()).toEqual(
+      [written.log, 'project.journal.jsonl'].sort(),
+    )
+    for (const action of repaired) {
+      // The copy in quarantine is the whole file as it was, torn tail included.
+      const torn = action.path === written.log ? tornLog : tornJournal
+      expect(await holds(dir, action.quarantined!, torn)).toBe(true)
+    }
+    expect(repair.report.actions).toContainEqual({ type: 'temp-file-removed', key: null, path: temp })
+    expect(repair.report.actions).toHaveLength(3)
+    expect(existsSync(nodePath.join(dir, temp))).toBe(false)
+    expect(await filesLost(before, dir, [temp])).toEqual([])
+
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
+    // Every acknowledged save is there, the last edit (only in the journal) included.
+    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
+  })
+
+  it('a damaged backup: verify exits 1, repair moves it to quarantine and leaves the document alone', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const [newest, oldest] = written.projectBackups
+    const backupPath = `.saveflow/backups/project/${newest}`
+    const damaged = await flipByte(nodePath.join(dir, backupPath), FEATURE)
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.report).toMatchObject({
+      result: 'repairable',
+      summary: { invalidBackups: 1 },
+      problems: [{ code: 'backup-corrupt', severity: 'repairable', key: 'project', path: backupPath }],
+    })
+    const projectReport = verify.report.documents.find((document) => document.key === 'project')!
+    expect(projectReport.status).toBe('ok')
+    expect(projectReport.backups.map((backup) => [backup.name, backup.valid])).toEqual([
+      [newest, false],
+      [oldest, true],
+    ])
+
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(0)
+    expect(repair.report.actions).toMatchObject([
+      { type: 'backup-quarantined', key: 'project', path: backupPath },
+    ])
+    const moved = repair.report.actions[0] as Extract<RepairAction, { type: 'backup-quarantined' }>
+    expect(await holds(dir, moved.to, damaged)).toBe(true)
+    expect(await filesLost(before, dir)).toEqual([])
+
+    const backups = await runCliJson<BackupsReport>(['backups', dir, 'project'])
+    expect(backups.report.documents[0]!.backups.map((backup) => [backup.name, backup.valid])).toEqual([
+      [oldest, true],
+    ])
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
+    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
+  })
+
+  it('the project journal damaged in the middle: verify and repair exit 2 and change nothing, restore --latest is the choice', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const journal = nodePath.join(dir, 'project.journal.jsonl')
+    // The record that added the feature, with later saves after it: damage in the middle, not a torn tail.
+    const damaged = await flipByte(journal, FEATURE)
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(2)
+    expect(verify.report).toMatchObject({
+      result: 'needs-choice',
+      exitCode: 2,
+      summary: { needsChoice: 1 },
+      problems: [
+        {
+          code: 'journal-bad-record',
+          severity: 'needs-choice',
+          key: 'project',
+          path: 'project.journal.jsonl',
+        },
+      ],
+    })
+    expect(verify.report.documents.find((document) => document.key === 'project')!.journal).toMatchObject({
+      damage: { code: 'corrupt', reason: 'checksum-mismatch' },
+    })
+
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(2)
+    expect(repair.report.actions).toEqual([])
+    expect(await holds(dir, 'project.journal.jsonl', damaged)).toBe(true)
+
+    const restore = await runCliJson<RestoreReport>(['restore', dir, 'project', '--latest'])
+    expect(restore.code).toBe(0)
+    expect(restore.report).toMatchObject({
+      command: 'restore',
+      key: 'project',
+      restored: { name: written.projectBackups[0] },
+    })
+    expect(restore.report.undo).toContain('saveflow restore')
+    // The damaged journal is kept in quarantine, as it was.
+    expect(await filesLost(before, dir)).toEqual([])
+
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
+    await expectAppShows(dir, { description: FIRST_DESCRIPTION, messages: bothMessages() })
+  })
+
+  it('project.json and every backup of it damaged: exit 2, nothing restored or deleted; quarantining it (the choice) starts the project empty', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const damaged = new Map<string, Buffer>()
+    damaged.set('project.json', await flipByte(nodePath.join(dir, 'project.json'), 'Sample project'))
+    for (const name of written.projectBackups) {
+      const path = `.saveflow/backups/project/${name}`
+      damaged.set(path, await flipByte(nodePath.join(dir, path), 'Sample project'))
+    }
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(2)
+    expect(verify.report.result).toBe('needs-choice')
+    expect(verify.report.summary).toMatchObject({ needsChoice: 1, invalidBackups: 2 })
+    expect(verify.report.problems.map((problem) => [problem.code, problem.severity, problem.path])).toEqual([
+      ['primary-corrupt', 'needs-choice', 'project.json'],
+      ...written.projectBackups.map((name) => [
+        'backup-corrupt',
+        'repairable',
+        `.saveflow/backups/project/${name}`,
+      ]),
+    ])
+
+    // What repair can do without a choice it does (the damaged backups go to quarantine); the project stays as it is.
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(2)
+    expect(repair.report.actions.map((action) => action.type)).toEqual([
+      'backup-quarantined',
+      'backup-quarantined',
+    ])
+    for (const action of repair.report.actions as Extract<RepairAction, { type: 'backup-quarantined' }>[]) {
+      expect(await holds(dir, action.to, damaged.get(action.path)!)).toBe(true)
+    }
+    expect(await holds(dir, 'project.json', damaged.get('project.json')!)).toBe(true)
+
+    // No backup is left to restore: an error, and nothing changes.
+    const files = await listFiles(dir)
+    const restore = await runCliJson<CliJsonError>(['restore', dir, 'project', '--latest'])
+    expect(restore.code).toBe(6)
+    expect(restore.report.error.exitCode).toBe(6)
+    expect(await listFiles(dir)).toEqual(files)
+
+    // The choice README names: move the file to quarantine and start this document empty.
+    const conversations = await contentsOf(nodePath.join(dir, 'conversations'))
+    const choose = await runCliJson<RepairReport>(['repair', dir, '--quarantine-unrecoverable'])
+    expect(choose.code).toBe(0)
+    expect(choose.report.actions).toMatchObject([
+      { type: 'quarantined', key: 'project', path: 'project.json' },
+    ])
+    const moved = choose.report.actions[0] as Extract<RepairAction, { type: 'quarantined' }>
+    expect(await holds(dir, moved.to, damaged.get('project.json')!)).toBe(true)
+    expect(await filesLost(before, dir)).toEqual([])
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
+
+    // The app opens the project empty, as chosen: no sample project in its place, the chats' files untouched.
+    const app = await startApp(dir)
+    const page = await open(app)
+    expect(app.output()).not.toContain('sample project was created')
+    expect(await page.getByRole('dialog').count()).toBe(0)
+    expect(await page.locator('.tree-row').count()).toBe(0)
+    await stopApp(app)
+    expect(await filesLost(conversations, nodePath.join(dir, 'conversations'))).toEqual([])
+    expect(await filesLost(before, dir)).toEqual([])
+    const sampleChat = await readDocument<Conversation>(dir, `conversation/${written.sampleConversationId}`)
+    expect(sampleChat.messages.map((message) => message.content)).toContain(SAMPLE_CHAT_MESSAGE)
   })
 })
