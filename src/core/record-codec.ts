@@ -167,22 +167,43 @@ function parseExact(bytes: Uint8Array, at: number): LineResult | null {
 function parseLoose(bytes: Uint8Array, at: number): LineResult {
   const newline = bytes.indexOf(NEWLINE, at)
   if (newline === -1) return { ok: false, reason: 'malformed-record' }
+  // Only a JSON object with both keys can be a record. Anything else is refused before it costs a parse: a file of
+  // a million empty or garbage lines must not cost a million thrown exceptions (seconds) when it is loaded.
+  let first = at
+  let last = newline - 1
+  while (first <= last && isBlank(bytes[first]!)) first++
+  while (last >= first && isBlank(bytes[last]!)) last--
+  if (first > last || bytes[first] !== 0x7b || bytes[last] !== 0x7d)
+    return { ok: false, reason: 'malformed-record' }
   let text: string
   try {
     text = decoder.decode(bytes.subarray(at, newline))
   } catch {
     return { ok: false, reason: 'not-utf8' }
   }
+  if (!text.includes('"crc"') || !text.includes('"rec"')) return { ok: false, reason: 'malformed-record' }
   const line = parseObject(text)
   const rec = line?.rec
   if (line === null || typeof line.crc !== 'string' || typeof rec !== 'object' || rec === null) {
     return { ok: false, reason: 'malformed-record' }
   }
-  const crc = crc32OfText(JSON.stringify(rec)).toString(16).padStart(8, '0')
+  let json: string
+  try {
+    json = JSON.stringify(rec)
+  } catch {
+    // Nested deeper than the stack (JSON.parse has no such limit): the checksum cannot be checked, so no record.
+    return { ok: false, reason: 'malformed-record' }
+  }
+  const crc = crc32OfText(json).toString(16).padStart(8, '0')
   if (crc !== line.crc) return { ok: false, reason: 'checksum-mismatch' }
   return Array.isArray(rec)
     ? { ok: false, reason: 'malformed-record' }
     : { ok: true, value: rec as RecordValue, end: newline + 1 }
+}
+
+/** Space, tab or carriage return: JSON whitespace a tool may leave around a line. */
+function isBlank(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0d
 }
 
 /** True when `value` closes a batch; throws nothing: a malformed `rev`/`at` pair is reported by the caller. */

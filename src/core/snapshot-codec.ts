@@ -211,7 +211,16 @@ function dataChecksum(bytes: Uint8Array, envelope: Snapshot): string {
     const fast = `crc32:${crc32(bytes, prefix.length, end).toString(16).padStart(8, '0')}`
     if (fast === envelope.checksum) return fast
   }
-  const slow = crc32OfText(JSON.stringify(envelope.data))
+  let json: string
+  try {
+    json = JSON.stringify(envelope.data)
+  } catch {
+    // Nested deeper than the stack (JSON.parse has no such limit): a hostile file, refused as damaged, never as `io`.
+    throw corrupt('checksum-mismatch', 'The data is nested too deeply for its checksum to be checked.', {
+      expected: envelope.checksum,
+    })
+  }
+  const slow = crc32OfText(json)
   return `crc32:${slow.toString(16).padStart(8, '0')}`
 }
 
