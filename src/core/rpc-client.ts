@@ -1,4 +1,4 @@
-import { invalidData } from './document-reader'
+import { createDocumentValidator } from './document-validator'
 import { DOCUMENTS, type DocumentDefinitions, definitionFor } from './documents'
 import { SaveflowError, toSaveflowError } from './errors'
 import {
@@ -64,7 +64,9 @@ export interface RpcClient extends RemoteRepository {
   readonly writeFn: WriteFn
   /**
    * Validates with the document's schema in the page, so invalid data fails without a round trip; the server
-   * validates again all the same.
+   * validates again all the same. The project and conversations are checked by their change, as
+   * `Repository.validate` does, against what this client loaded or restored or last validated: data handed to a save
+   * must not be changed in place afterwards.
    */
   readonly validateFn: ValidateFn
 }
@@ -111,14 +113,19 @@ function clientOver(transport: Transport, options: ClientBaseOptions): RpcClient
     }
   }
   const remote = methods as unknown as RemoteRepository
+  // The page validates a save of the project or a conversation by its change, against what it loaded or last
+  // validated, so a save does not parse the whole document on the UI thread; the server checks again all the same.
+  const validator = createDocumentValidator((key) => definitionFor(key, definitions))
+  const trusted = <R extends { ok: boolean; data?: unknown }>(key: string, result: R): R => {
+    if (result.ok) validator.trust(key, result.data)
+    return result
+  }
   return {
     ...remote,
+    load: async (key) => trusted(key, await remote.load(key)),
+    restoreBackup: async (key, which) => trusted(key, await remote.restoreBackup(key, which)),
     writeFn: ({ key, data, revision, signal }) => remote.save(key, data, revision, signal),
-    validateFn: ({ key, data }) => {
-      const parsed = definitionFor(key, definitions).schema.safeParse(data)
-      if (!parsed.success) throw invalidData(parsed.error)
-      return parsed.data
-    },
+    validateFn: ({ key, data }) => validator.validate(key, data),
   }
 }
 

@@ -2,12 +2,13 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs'
 import * as fsp from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { ERROR_TEXT, SaveflowError } from '../../src/core/errors'
 import { createRepository } from '../../src/core/repository'
 import { createRpcClient, createRpcInvokeClient, type RpcClientOptions } from '../../src/core/rpc-client'
 import { KEEPALIVE_BODY_LIMIT } from '../../src/core/rpc-protocol'
 import { createSaveCoordinator } from '../../src/core/save-coordinator'
+import { projectDataSchema } from '../../src/core/schemas'
 import type { SaveEvent } from '../../src/core/status'
 import type { StorageBackend } from '../../src/core/storage'
 import { createWorkspaceSession } from '../../src/core/workspace-session'
@@ -353,6 +354,26 @@ describe('createRpcClient: the coordinator’s functions', () => {
       expect.objectContaining({ code: 'invalid-data' }),
     )
     expect(calls).toEqual([])
+  })
+
+  it('validates a project it loaded by its change: no whole parse in the page, invalid nodes still refused', async () => {
+    const { client } = await start()
+    await client.save('project', sampleProject(30), 1)
+    const loaded = await client.load('project')
+    if (!loaded.ok) throw loaded.error
+    const parse = vi.spyOn(projectDataSchema, 'safeParse')
+    try {
+      const tree = loaded.data.tree.with(4, { ...loaded.data.tree[4]!, title: 'Renamed' })
+      const next = { ...loaded.data, tree }
+      expect(client.validateFn({ key: 'project', kind: 'project', data: next })).toBe(next)
+      expect(parse).not.toHaveBeenCalled()
+      const bad = { ...next, tree: next.tree.with(5, { ...next.tree[5]!, parentId: 'nowhere' }) }
+      expect(() => client.validateFn({ key: 'project', kind: 'project', data: bad })).toThrow(
+        expect.objectContaining({ code: 'invalid-data' }),
+      )
+    } finally {
+      parse.mockRestore()
+    }
   })
 
   it('writes through writeFn and reports the bytes written', async () => {
