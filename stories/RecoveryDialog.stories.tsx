@@ -1,10 +1,16 @@
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { useState } from 'react'
 import { expect, userEvent, waitFor, within } from 'storybook/test'
-import { SaveflowError } from '../src/core/errors'
-import { RecoveryDialog, type RecoveryReport } from '../src/react/index'
-import { createFakeBackups, type FakeBackup, type FakeBackups } from './support/fake-backups'
-import { DocumentRow, type Scenario, ScenarioFrame, START } from './support/scenario'
+import type { ProjectData } from '../src/core/schemas'
+import type { OpenResult } from '../src/core/workspace-session'
+import { RecoveryDialog } from '../src/react/index'
+import {
+  ProjectRow,
+  ScenarioFrame,
+  ScenarioProvider,
+  useScenario,
+  useScenarioVersion,
+} from './support/scenario'
 import {
   disposeScenario,
   documentRegion,
@@ -12,125 +18,151 @@ import {
   scenarioLoader,
   scenarioOf,
 } from './support/story-helpers'
+import { damaged, filesAfter, gardenProject, HOUR, MIN, START } from './support/workspace-files'
+
+const SEC = 1000
 
 /**
- * The dialog after a crash: a document was opened from a backup, or nothing valid was left and the user chooses.
- * The reports are written by hand here; the load machine will produce them once the storage layer is wired in.
+ * The dialog after a crash, as the real load machine leaves things: earlier runs saved the project four times
+ * (so real backups exist), then the files were damaged on disk, and the story opens the workspace through the
+ * session. The load machine quarantines what does not verify and opens the newest backup that does, or, when none
+ * is left, waits for the user. The dialog shows the session's report and lists, previews and restores the real
+ * backups.
  */
-const meta = {
-  title: 'saveflow/RecoveryDialog',
-  component: RecoveryDialog,
-  beforeEach: disposeScenario,
-} satisfies Meta<typeof RecoveryDialog>
 
-export default meta
-type Story = StoryObj<typeof meta>
-
-const MIN = 60_000
-const HOUR = 60 * MIN
-const checksumMismatch = new SaveflowError('corrupt', {
-  message: 'A saved file is damaged: its checksum does not match its data.',
-  details: { file: 'project.json' },
-}).toJSON()
-const quarantinedTo = '.saveflow/quarantine/project.2025-01-06T08-59-58Z.json'
-
-const projectText = (tasks: readonly string[]) =>
-  JSON.stringify(
-    { name: 'Garden plan', nodes: tasks.map((title, i) => ({ id: `n${i + 1}`, title })) },
-    null,
-    2,
-  )
-
-const goodBackups: readonly FakeBackup[] = [
-  {
-    id: 'b-0858',
-    savedAt: START - 2 * MIN,
-    revision: 41,
-    bytes: 5230,
-    text: projectText(['Beds', 'Seeds', 'Water']),
-  },
-  {
-    id: 'b-0700',
-    savedAt: START - 2 * HOUR,
-    revision: 30,
-    bytes: 4100,
-    text: projectText(['Beds', 'Seeds']),
-  },
-  { id: 'b-0400', savedAt: START - 5 * HOUR, revision: 12, bytes: 910, text: '', damaged: true },
-]
-
-/** The app around the dialog: the document's badge stays "Loading…" until a way forward was chosen. */
-function RecoveryDemo({ scenario, report }: { scenario: Scenario; report: RecoveryReport }) {
+/** What the project looks like in the app: the dialog over it, the features it holds, the files on disk. */
+function RecoveryInTheApp({ documentKey }: { documentKey: string }) {
+  const scenario = useScenario()
+  const [result, setResult] = useState<OpenResult | undefined>(() => scenario.opened.get(documentKey))
   const [open, setOpen] = useState(true)
   const [outcome, setOutcome] = useState('')
+  const report = result?.recovery ?? null
   return (
-    <ScenarioFrame scenario={scenario}>
-      <DocumentRow scenario={scenario} docKey="project" />
+    <ScenarioFrame scenario={scenario} showFiles>
+      <ProjectRow scenario={scenario}>
+        <Features />
+      </ProjectRow>
       <p role="log" aria-label="Outcome">
         {outcome}
       </p>
-      <RecoveryDialog
-        report={report}
-        open={open}
-        documentLabel={scenario.label}
-        onClose={() => {
-          setOpen(false)
-          setOutcome('Dialog closed.')
-          // Reading is over either way: the document may save from now on.
-          if (scenario.coordinator.status('project').status === 'loading')
-            scenario.coordinator.markLoaded('project')
-        }}
-        onRestored={(id, result) => {
-          scenario.coordinator.markLoaded('project')
-          setOutcome(`Restored ${id}; undo with ${result?.undoId ?? 'nothing'}.`)
-        }}
-        onStartEmpty={() => {
-          setOpen(false)
-          scenario.coordinator.markLoaded('project')
-          setOutcome('Started empty.')
-        }}
-      />
+      {report !== null && (
+        <RecoveryDialog
+          report={report}
+          open={open}
+          documentLabel={scenario.label}
+          onClose={() => {
+            setOpen(false)
+            setOutcome('Dialog closed.')
+          }}
+          onRestored={(id, restored) =>
+            setOutcome(`Restored ${id}; undo with ${restored?.undoId ?? 'nothing'}.`)
+          }
+          {...(result?.status === 'needsUser'
+            ? {
+                onStartEmpty: async () => {
+                  setResult(await result.startEmpty())
+                  setOpen(false)
+                  setOutcome('Started empty.')
+                },
+              }
+            : {})}
+        />
+      )}
     </ScenarioFrame>
   )
 }
 
-const backupsOf = (scenario: Scenario) => scenario.backups as FakeBackups
+/** The features of the project that is open now (none while nothing could be opened). */
+function Features() {
+  const scenario = useScenario()
+  useScenarioVersion(scenario)
+  const project = scenario.session.data('project') as ProjectData | undefined
+  return (
+    <output aria-label="Features" style={{ fontSize: '12px', color: '#4b5563' }}>
+      {project === undefined
+        ? 'Nothing is open.'
+        : `Features: ${project.tree.map((node) => node.title).join(', ') || 'none'}`}
+    </output>
+  )
+}
 
-/** The file was damaged; the newest backup that verified was opened instead. The user may pick an older one. */
+const meta = {
+  title: 'saveflow/RecoveryDialog',
+  component: RecoveryInTheApp,
+  args: { documentKey: 'project' },
+  beforeEach: disposeScenario,
+  render: (args, context) => (
+    <ScenarioProvider value={scenarioOf(context)}>
+      <RecoveryInTheApp {...args} />
+    </ScenarioProvider>
+  ),
+} satisfies Meta<typeof RecoveryInTheApp>
+
+export default meta
+type Story = StoryObj<typeof meta>
+
+/**
+ * Four saves by earlier runs, each after the first backing up the one before, then compacted when the app closed:
+ * `project.json` holds revision 4, the backups revisions 1 to 3.
+ */
+const fourSaves = () =>
+  filesAfter(
+    [
+      { key: 'project', data: gardenProject(['Beds']), at: START - 5 * HOUR },
+      { key: 'project', data: gardenProject(['Beds', 'Seeds']), at: START - 2 * HOUR },
+      { key: 'project', data: gardenProject(['Beds', 'Seeds', 'Water']), at: START - 2 * MIN - 30 * SEC },
+      {
+        key: 'project',
+        data: gardenProject(['Beds', 'Seeds', 'Water', 'Tools']),
+        at: START - 2 * MIN - 10 * SEC,
+      },
+    ],
+    { compact: true },
+  )
+/**
+ * The recovery stories' disk answers at once: a restore writes files too, and a person trying the dialog should not
+ * have to step the simulated time to see it finish.
+ */
+const isBackup = (path: string) => path.startsWith('.saveflow/backups/project/')
+const quarantined = /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json$/
+/** The same file in the list of files on disk, with its size. */
+const quarantinedFile = /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json \(/
+const projectRegion = (canvasElement: HTMLElement) => documentRegion(canvasElement, 'Project')
+
+/** `project.json` and the oldest backup rotted; the newest backup verified and was opened. The user may pick another. */
 export const CrashRecoveredFromBackup: Story = {
-  args: {
-    report: {
-      key: 'project',
-      problem: checksumMismatch,
-      quarantinedTo,
-      restoredFrom: { id: 'b-0858', savedAt: START - 2 * MIN, revision: 41 },
-      needsUser: false,
-    },
-  },
   loaders: [
     scenarioLoader(() => ({
-      documents: [{ key: 'project', kind: 'project', label: 'Project', text: 'Beds, seeds, water' }],
-      backups: (clock) => createFakeBackups(clock, goodBackups),
+      documents: [{ key: 'project', label: 'Project' }],
+      latencyMs: 0,
+      files: async () =>
+        damaged(
+          await fourSaves(),
+          (path) => path === 'project.json' || (isBackup(path) && path.endsWith('-r1.json')),
+        ),
     })),
   ],
-  render: (args, context) => <RecoveryDemo scenario={scenarioOf(context)} report={args.report} />,
   play: async (context) => {
     const { canvasElement } = context
     const canvas = within(canvasElement)
     const dialog = canvas.getByRole('dialog', { name: 'Project was restored from a backup' })
     await expect(dialog).toHaveAttribute('aria-modal', 'true')
     await expect(dialog).toContainElement(document.activeElement as HTMLElement)
-    await expect(dialog).toHaveTextContent('the backup from 2 min ago (revision 41) was opened instead')
-    await expect(within(dialog).getByText(quarantinedTo)).toBeVisible()
+    await expect(dialog).toHaveTextContent('the backup from 2 min ago (revision 3) was opened instead')
+    await expect(dialog).toHaveTextContent('The data does not match its checksum.')
+    // The damaged file is kept: the dialog says where, and there it is on disk.
+    await expect(within(dialog).getByText(quarantined)).toBeVisible()
+    await expect(within(canvas.getByRole('list', { name: 'Files' })).getByText(quarantinedFile)).toBeVisible()
+    await expect(canvas.getByLabelText('Features')).toHaveTextContent('Features: Beds, Seeds, Water')
 
-    const older = await within(dialog).findByLabelText('2 h ago · 4.0 KB · revision 30')
-    await expect(within(dialog).getByLabelText('2 min ago · 5.1 KB · revision 41')).toBeEnabled()
-    await expect(within(dialog).getByLabelText(/revision 12 \(damaged\)/)).toBeDisabled()
+    const older = await within(dialog).findByLabelText(/^2 h ago · .* · revision 2$/)
+    await expect(within(dialog).getByLabelText(/^2 min ago · .* · revision 3$/)).toBeEnabled()
+    await expect(within(dialog).getByLabelText(/revision 1 \(damaged\)/)).toBeDisabled()
     await expect(dialog).toHaveTextContent('Restoring is undoable')
 
     await userEvent.click(older)
-    await waitFor(() => expect(within(dialog).getByText(/"Seeds"/)).toBeVisible())
-    await expect(within(dialog).queryByText(/"Water"/)).toBeNull()
+    await waitFor(() => expect(within(dialog).getByText(/• Seeds/)).toBeVisible())
+    await expect(within(dialog).queryByText(/• Water/)).toBeNull()
 
     await userEvent.click(within(dialog).getByRole('button', { name: 'Restore this backup' }))
     await waitFor(() =>
@@ -138,42 +170,41 @@ export const CrashRecoveredFromBackup: Story = {
         'Restored the backup from 2 h ago. The version it replaced was kept as a backup',
       ),
     )
-    // The replaced version is now the newest backup: that is the undo.
+    // The replaced version is a backup now: that is the undo. It is revision 3 as it was opened, the same save as
+    // the backup it came from, so two rows read alike.
     await waitFor(() => expect(within(dialog).getAllByRole('radio')).toHaveLength(4))
-    await expect(within(dialog).getByLabelText(/^just now · .* · revision 0$/)).toBeEnabled()
+    const revision3 = within(dialog).getAllByLabelText(/^2 min ago · .* · revision 3$/)
+    await expect(revision3).toHaveLength(2)
+    for (const option of revision3) await expect(option).toBeEnabled()
     await expect(canvas.getByRole('log', { name: 'Outcome' })).toHaveTextContent(
-      'Restored b-0700; undo with undo-',
+      /^Restored .*-r2\.json; undo with .*-r3\.json\.$/,
     )
+    await expect(canvas.getByLabelText('Features')).toHaveTextContent('Features: Beds, Seeds')
 
     await userEvent.keyboard('{Escape}')
     await waitFor(() => expect(canvas.queryByRole('dialog')).toBeNull())
     const scenario = scenarioOf(context)
-    await expect(backupsOf(scenario).calls.filter((call) => call.startsWith('restore'))).toEqual([
-      'restore project b-0700',
+    await expect(scenario.backups.calls.filter((call) => call.startsWith('restore'))).toEqual([
+      expect.stringMatching(/^restore project .*-r2\.json$/),
     ])
+    await expectBadge(projectRegion(canvasElement), 'All changes saved')
   },
 }
 
-/** Every backup failed verification: the user must choose; Escape does not dismiss; nothing is written meanwhile. */
+/** `project.json` and every backup rotted: the user must choose; Escape does not dismiss; nothing is written meanwhile. */
 export const AllBackupsCorrupt: Story = {
-  args: {
-    report: { key: 'project', problem: checksumMismatch, quarantinedTo, needsUser: true },
-  },
   loaders: [
     scenarioLoader(() => ({
-      documents: [{ key: 'project', kind: 'project', label: 'Project', loaded: false }],
-      backups: (clock) =>
-        createFakeBackups(
-          clock,
-          goodBackups.map((backup) => ({ ...backup, damaged: true })),
-        ),
+      documents: [{ key: 'project', label: 'Project' }],
+      latencyMs: 0,
+      files: async () => damaged(await fourSaves(), (path) => path === 'project.json' || isBackup(path)),
     })),
   ],
-  render: (args, context) => <RecoveryDemo scenario={scenarioOf(context)} report={args.report} />,
   play: async (context) => {
     const { canvasElement } = context
     const canvas = within(canvasElement)
     const scenario = scenarioOf(context)
+    const files = canvas.getByRole('list', { name: 'Files' })
     const dialog = canvas.getByRole('dialog', { name: 'Project could not be opened' })
     await expect(dialog).toHaveTextContent('No usable copy was found.')
     await expect(dialog).toHaveTextContent('Nothing is written until you choose.')
@@ -185,15 +216,26 @@ export const AllBackupsCorrupt: Story = {
     await userEvent.keyboard('{Escape}')
     await userEvent.keyboard('{Escape}')
     await expect(canvas.getByRole('dialog')).toBeVisible()
-    // The document was never read, so the coordinator writes nothing.
-    await expectBadge(documentRegion(canvasElement, 'Project'), 'Loading…')
+    // Nothing valid was read, so the coordinator writes nothing, and no project.json is put back meanwhile.
+    await expectBadge(projectRegion(canvasElement), 'Loading…')
+    await expect(canvas.getByLabelText('Features')).toHaveTextContent('Nothing is open.')
     await scenario.advance(5000)
     await expect(canvas.getByText('No writes yet.')).toBeInTheDocument()
+    await expect(within(files).queryByText(/^project\.json /)).toBeNull()
+    await expect(within(files).getByText(quarantinedFile)).toBeInTheDocument()
 
     await userEvent.click(within(dialog).getByRole('button', { name: 'Start empty' }))
     await waitFor(() => expect(canvas.queryByRole('dialog')).toBeNull())
     await expect(canvas.getByRole('log', { name: 'Outcome' })).toHaveTextContent('Started empty.')
-    await expectBadge(documentRegion(canvasElement, 'Project'), 'All changes saved')
-    await expect(backupsOf(scenario).calls.some((call) => call.startsWith('restore'))).toBe(false)
+    await expectBadge(projectRegion(canvasElement), 'All changes saved')
+    await expect(within(projectRegion(canvasElement)).getByRole('textbox')).toHaveValue('Untitled')
+    await expect(scenario.backups.calls.some((call) => call.startsWith('restore'))).toBe(false)
+
+    // The first edit of the new project saves it; the damaged files stay in quarantine.
+    await userEvent.type(within(projectRegion(canvasElement)).getByRole('textbox'), ' garden')
+    await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
+    await expectBadge(projectRegion(canvasElement), 'Saved just now')
+    await within(files).findByText(/^project\.json /)
+    await expect(within(files).getByText(quarantinedFile)).toBeInTheDocument()
   },
 }

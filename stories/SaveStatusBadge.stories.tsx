@@ -2,8 +2,9 @@ import type { Meta, StoryObj } from '@storybook/react-vite'
 import { useSyncExternalStore } from 'react'
 import { expect, userEvent, waitFor, within } from 'storybook/test'
 import { SaveflowError } from '../src/core/errors'
-import { SaveStatusBadge, useDocumentStatus, useSaveStatus } from '../src/react/index'
-import { ClearFaultButton, DocumentRow, type Scenario, ScenarioFrame, storyButton } from './support/scenario'
+import type { Conversation } from '../src/core/schemas'
+import { SaveStatusBadge, useDocumentStatus, useSaveflowSelector, useSaveStatus } from '../src/react/index'
+import { ClearFaultButton, ProjectRow, type Scenario, ScenarioFrame, storyButton } from './support/scenario'
 import {
   badgeLabel,
   diskWrites,
@@ -13,10 +14,13 @@ import {
   scenarioLoader,
   scenarioOf,
 } from './support/story-helpers'
+import { withMessage } from './support/workspace-files'
 
 /**
- * The badge in every state, driven by the real coordinator on simulated time and a scripted disk. The toolbar
- * steps the time; the disk log under each story shows what was written.
+ * The badge in every state, driven by the real stack on simulated time: a workspace session (save coordinator and
+ * load machine) over the repository, on a memory disk whose faults and latency are `createFaultyStorage` rules.
+ * The project was saved once an hour before each story starts (revision 1). The toolbar steps the time; the disk
+ * log under each story shows every save the coordinator made.
  */
 const meta = {
   title: 'saveflow/SaveStatusBadge',
@@ -26,9 +30,7 @@ const meta = {
     const scenario = scenarioOf(context)
     return (
       <ScenarioFrame scenario={scenario}>
-        {scenario.documents.map((doc) => (
-          <DocumentRow key={doc.key} scenario={scenario} docKey={doc.key} />
-        ))}
+        <ProjectRow scenario={scenario} />
       </ScenarioFrame>
     )
   },
@@ -37,7 +39,9 @@ const meta = {
 export default meta
 type Story = StoryObj<typeof meta>
 
-const project = { key: 'project', kind: 'project', label: 'Project', text: 'Garden plan' } as const
+const project = { key: 'project', label: 'Project' } as const
+/** Every write and append of the workspace's files fails, backups included. */
+const everyWrite = ['writeAtomic', 'append'] as const
 
 /** Everything is on disk; "Saved 5 s ago" keeps counting as time passes. */
 export const AllSaved: Story = {
@@ -47,6 +51,7 @@ export const AllSaved: Story = {
     const scenario = scenarioOf(context)
     const region = documentRegion(canvasElement, 'Project')
     await expectBadge(region, 'All changes saved')
+    await expect(within(region).getByRole('textbox')).toHaveValue('Garden plan')
 
     await userEvent.type(within(region).getByRole('textbox'), '!')
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
@@ -57,7 +62,7 @@ export const AllSaved: Story = {
     await expect(badgeLabel(canvasElement)).toBe('Saved 5 s ago')
     await scenario.advance(60_000)
     await expectBadge(region, 'Saved 1 min ago')
-    await expect(diskWrites(canvasElement)).toEqual([expect.stringMatching(/project revision 1 .*: saved$/)])
+    await expect(diskWrites(canvasElement)).toEqual([expect.stringMatching(/project revision 2 .*: saved$/)])
   },
 }
 
@@ -77,7 +82,7 @@ export const Typing: Story = {
     // 200 + 250 ms since the first keystroke, but only 250 ms since the last: still waiting.
     await scenario.advance(250)
     await expectBadge(region, 'Unsaved changes')
-    await expect(within(region).getByText('revision in memory 12, on disk 0')).toBeInTheDocument()
+    await expect(within(region).getByText('revision in memory 13, on disk 1')).toBeInTheDocument()
     await expect(within(canvasElement).getByText('No writes yet.')).toBeInTheDocument()
   },
 }
@@ -111,21 +116,21 @@ export const SlowDisk: Story = {
     await expectBadge(region, 'Saving…')
     await userEvent.type(textbox, '..')
     await scenario.advance(1000)
-    await expect(within(region).getByText('revision in memory 3, on disk 0')).toBeInTheDocument()
+    await expect(within(region).getByText('revision in memory 4, on disk 1')).toBeInTheDocument()
 
-    await scenario.advanceUntil(() => scenario.disk.log.some((write) => write.result === 'ok'))
-    // Revision 1 is durable, but 3 is in memory: not "saved" yet.
+    await scenario.advanceUntil(() => scenario.saves.records.some((save) => save.result === 'ok'))
+    // Revision 2 is durable, but 4 is in memory: not "saved" yet.
     await waitFor(() =>
-      expect(within(region).getByText('revision in memory 3, on disk 1')).toBeInTheDocument(),
+      expect(within(region).getByText('revision in memory 4, on disk 2')).toBeInTheDocument(),
     )
     await expect(badgeLabel(region)).not.toMatch(/^Saved/)
 
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
     await expectBadge(region, 'Saved just now')
-    await expect(within(region).getByText('revision in memory 3, on disk 3')).toBeInTheDocument()
+    await expect(within(region).getByText('revision in memory 4, on disk 4')).toBeInTheDocument()
     await expect(diskWrites(canvasElement)).toEqual([
-      expect.stringMatching(/revision 1 .*: saved$/),
-      expect.stringMatching(/revision 3 .*: saved$/),
+      expect.stringMatching(/revision 2 .*: saved$/),
+      expect.stringMatching(/revision 4 .*: saved$/),
     ])
   },
 }
@@ -133,17 +138,20 @@ export const SlowDisk: Story = {
 /** ENOSPC: retried slowly, never given up on, with the hint; saving resumes by itself once space is freed. */
 export const DiskFullRetrying: Story = {
   loaders: [
-    scenarioLoader(
-      () => ({ documents: [project], config: { retry: { maxDelay: 10_000 } } }),
-      (scenario) => scenario.disk.setStuck('ENOSPC'),
-    ),
+    scenarioLoader(() => ({
+      documents: [project],
+      config: { retry: { maxDelay: 10_000 } },
+      faults: [{ op: everyWrite, code: 'ENOSPC' }],
+    })),
   ],
   render: (_args, context) => {
     const scenario = scenarioOf(context)
     return (
       <ScenarioFrame scenario={scenario}>
-        <DocumentRow scenario={scenario} docKey="project" />
-        <ClearFaultButton scenario={scenario}>Free some space on the disk</ClearFaultButton>
+        <ProjectRow scenario={scenario} />
+        <ClearFaultButton scenario={scenario} code="ENOSPC">
+          Free some space on the disk
+        </ClearFaultButton>
       </ScenarioFrame>
     )
   },
@@ -160,32 +168,36 @@ export const DiskFullRetrying: Story = {
     await expect(within(region).getByText('Free some space; saving resumes by itself.')).toBeInTheDocument()
     // No Retry button and no alert: there is nothing to do but free space.
     await expect(within(region).queryByRole('alert')).toBeNull()
+    await expect(canvas.getByRole('region', { name: 'Disk' })).toHaveTextContent(
+      'every write fails now: disk full',
+    )
 
     await scenario.advanceUntil(() => scenario.coordinator.status('project').attempt >= 3)
     await expectBadge(region, /^Retrying in \d+ s, attempt 4$/)
     await waitFor(() => expect(canvas.getByText("Couldn't save Project")).toBeInTheDocument())
+    await expect(diskWrites(canvasElement)).toEqual(
+      Array.from({ length: 3 }, () => expect.stringMatching(/failed, ENOSPC \(disk full\)$/)),
+    )
 
     await userEvent.click(canvas.getByRole('button', { name: 'Free some space on the disk' }))
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
     await expectBadge(region, 'Saved just now')
     await waitFor(() => expect(canvas.getByText('Project is saved again')).toBeInTheDocument())
+    await expect(canvas.getByRole('button', { name: 'Free some space on the disk' })).toBeDisabled()
   },
 }
 
 /** EACCES: waiting will not help, so it fails at once with the hint; Retry tries again on the user's word. */
 export const PermissionDenied: Story = {
-  loaders: [
-    scenarioLoader(
-      () => ({ documents: [project] }),
-      (scenario) => scenario.disk.setStuck('EACCES'),
-    ),
-  ],
+  loaders: [scenarioLoader(() => ({ documents: [project], faults: [{ op: everyWrite, code: 'EACCES' }] }))],
   render: (_args, context) => {
     const scenario = scenarioOf(context)
     return (
       <ScenarioFrame scenario={scenario}>
-        <DocumentRow scenario={scenario} docKey="project" />
-        <ClearFaultButton scenario={scenario}>Fix the folder permissions</ClearFaultButton>
+        <ProjectRow scenario={scenario} />
+        <ClearFaultButton scenario={scenario} code="EACCES">
+          Fix the folder permissions
+        </ClearFaultButton>
       </ScenarioFrame>
     )
   },
@@ -209,25 +221,30 @@ export const PermissionDenied: Story = {
     await userEvent.click(within(alert).getByRole('button', { name: 'Retry' }))
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
     await expectBadge(region, 'Saved just now')
-    await expect(diskWrites(canvasElement)).toHaveLength(2)
+    await expect(diskWrites(canvasElement)).toEqual([
+      expect.stringMatching(/revision 2 .*: failed, EACCES/),
+      expect.stringMatching(/revision 2 .*: saved$/),
+    ])
   },
 }
 
-/** Invalid data is not written; the last good copy stays. The next valid edit saves again. */
+/** Invalid data (a project without a name) is not written; the last good copy stays. A valid edit saves again. */
 export const ValidationRejected: Story = {
-  loaders: [scenarioLoader(() => ({ documents: [project], rejectEmpty: true }))],
+  loaders: [scenarioLoader(() => ({ documents: [project] }))],
   play: async (context) => {
     const { canvasElement } = context
     const scenario = scenarioOf(context)
     const region = documentRegion(canvasElement, 'Project')
     const textbox = within(region).getByRole('textbox')
+    const onDisk = scenario.memory.files()
 
     await userEvent.clear(textbox)
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'failed')
     const alert = await within(region).findByRole('alert')
-    await expect(alert).toHaveTextContent('The data did not pass validation, so it was not saved.')
+    await expect(alert).toHaveTextContent('The data does not match its schema at "metadata.name"')
     await expect(alert).toHaveTextContent('The last good copy on disk is unchanged.')
     await expect(within(canvasElement).getByText('No writes yet.')).toBeInTheDocument()
+    await expect(scenario.memory.files()).toEqual(onDisk)
 
     await userEvent.type(textbox, 'Tea')
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
@@ -242,12 +259,7 @@ const lockedBy = new SaveflowError('locked', {
 
 /** Another process holds the workspace lock: read-only, naming the holder, and nothing is written. */
 export const ReadOnlyLocked: Story = {
-  loaders: [
-    scenarioLoader(
-      () => ({ documents: [project] }),
-      (scenario) => scenario.coordinator.setReadOnly(lockedBy),
-    ),
-  ],
+  loaders: [scenarioLoader(() => ({ documents: [project], readOnly: lockedBy }))],
   play: async (context) => {
     const { canvasElement } = context
     const scenario = scenarioOf(context)
@@ -256,6 +268,8 @@ export const ReadOnlyLocked: Story = {
     await expect(
       within(region).getByText('Close the other one; this one stays read-only until then.'),
     ).toBeVisible()
+    // The project was read all the same: it is shown, never written.
+    await expect(within(region).getByRole('textbox')).toHaveValue('Garden plan')
     await expect(within(region).getByRole('textbox')).toHaveAttribute('readonly')
     await expectBadge(canvasElement, 'Read-only: opened by saveflow process 4312 on studio-mac')
     await scenario.advance(10_000)
@@ -266,15 +280,14 @@ export const ReadOnlyLocked: Story = {
 const MAX_WRITES = 2
 const conversations = Array.from({ length: 50 }, (_, i) => {
   const id = String(i + 1).padStart(2, '0')
-  return { key: `conversation/c${id}`, kind: 'conversation', label: `Chat ${id}` } as const
+  return { key: `conversation/c${id}`, label: `Chat ${id}` } as const
 })
 
-/** One line of the 50-conversation grid: its badge, and whether the disk is writing it right now. */
+/** One line of the 50-conversation grid: its badge, and whether its save holds a write slot right now. */
 function ConversationCell({ scenario, docKey }: { scenario: Scenario; docKey: string }) {
   useDocumentStatus(docKey)
-  const writing = useSyncExternalStore(
-    (listener) => scenario.disk.subscribe(listener),
-    () => scenario.disk.active.has(docKey),
+  const writing = useSaveflowSelector((snapshot) =>
+    snapshot.context.holders.some((holder) => holder.key === docKey),
   )
   return (
     <li
@@ -291,8 +304,8 @@ function ConversationCell({ scenario, docKey }: { scenario: Scenario; docKey: st
 function Concurrency({ scenario }: { scenario: Scenario }) {
   const aggregate = useSaveStatus()
   const most = useSyncExternalStore(
-    (listener) => scenario.disk.subscribe(listener),
-    () => scenario.disk.maxActive,
+    (listener) => scenario.saves.subscribe(listener),
+    () => scenario.saves.maxActive,
   )
   return (
     <p>
@@ -308,6 +321,8 @@ export const ManyDocuments: Story = {
   loaders: [
     scenarioLoader(() => ({
       documents: conversations,
+      // New chats: nothing on disk yet, each opens empty and its first save creates its log.
+      files: async () => ({}),
       latencyMs: 400,
       config: { maxConcurrentWrites: MAX_WRITES },
     })),
@@ -320,7 +335,11 @@ export const ManyDocuments: Story = {
           type="button"
           style={storyButton}
           onClick={() => {
-            for (const doc of conversations) scenario.edit(doc.key, `New message in ${doc.label}`)
+            for (const doc of conversations) {
+              scenario.change<Conversation>(doc.key, (conversation) =>
+                withMessage(conversation, `New message in ${doc.label}`, scenario.clock.now()),
+              )
+            }
           }}
         >
           Add a message to all 50 chats
@@ -366,5 +385,7 @@ export const ManyDocuments: Story = {
     await waitFor(() => expect(canvas.getByLabelText('Most at once')).toHaveTextContent(String(MAX_WRITES)))
     await waitFor(() => expect(list.querySelectorAll('[data-status="saved"]')).toHaveLength(50))
     await expect(canvas.getByLabelText('Writes in flight')).toHaveTextContent('0')
+    // Each chat is its own log on disk now, holding the message.
+    await expect(scenario.memory.readText('conversations/c50.jsonl')).toContain('New message in Chat 50')
   },
 }

@@ -2,7 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite'
 import { useState } from 'react'
 import { expect, userEvent, waitFor, within } from 'storybook/test'
 import { SaveToasts } from '../src/react/index'
-import { DocumentRow, ScenarioFrame } from './support/scenario'
+import { ProjectRow, ScenarioFrame } from './support/scenario'
 import {
   disposeScenario,
   documentRegion,
@@ -13,7 +13,8 @@ import {
 
 /**
  * Toasts come from the coordinator's emitted events, one per failure episode of a document: its retries, its
- * failure and its recovery update the same toast in place.
+ * failure and its recovery update the same toast in place. The faults are rules of the faulty storage under the
+ * real repository and session, on simulated time.
  */
 const meta = {
   title: 'saveflow/SaveToasts',
@@ -25,7 +26,7 @@ const meta = {
     // ScenarioFrame renders <SaveToasts> itself, wired to this callback.
     return (
       <ScenarioFrame scenario={scenario} onShowBackups={(key) => setAsked(key)}>
-        <DocumentRow scenario={scenario} docKey="project" />
+        <ProjectRow scenario={scenario} />
         {asked !== null && <p role="note">The backups of {scenario.label(asked)} would open here.</p>}
       </ScenarioFrame>
     )
@@ -35,14 +36,21 @@ const meta = {
 export default meta
 type Story = StoryObj<typeof meta>
 
-const project = { key: 'project', kind: 'project', label: 'Project', text: 'Garden plan' } as const
+const project = { key: 'project', label: 'Project' } as const
+/** The project's own files (not its backups): a flaky disk region under them. */
+const projectFiles = /^project\./
 
 const toastsIn = (canvasElement: HTMLElement) =>
   canvasElement.querySelectorAll<HTMLElement>('[data-sonner-toast]')
 
 /** EIO twice, then the write goes through: one toast that tells the whole story. */
 export const FlakyDiskRecovers: Story = {
-  loaders: [scenarioLoader(() => ({ documents: [project], script: ['EIO', 'EIO'] }))],
+  loaders: [
+    scenarioLoader(() => ({
+      documents: [project],
+      faults: [{ op: ['writeAtomic', 'append'], path: projectFiles, code: 'EIO', times: 2 }],
+    })),
+  ],
   play: async (context) => {
     const { canvasElement } = context
     const canvas = within(canvasElement)
@@ -76,7 +84,7 @@ export const GivesUpAfterMaxAttempts: Story = {
   loaders: [
     scenarioLoader(() => ({
       documents: [project],
-      script: ['EIO', 'EIO', 'EIO'],
+      faults: [{ op: ['writeAtomic', 'append'], path: projectFiles, code: 'EIO', times: 3 }],
       config: { retry: { maxAttempts: 3 } },
     })),
   ],
@@ -94,7 +102,7 @@ export const GivesUpAfterMaxAttempts: Story = {
     await expect(toastsIn(canvasElement)).toHaveLength(1)
     await expect(toast).toHaveTextContent('Saving is retried; if it keeps failing, check the disk.')
 
-    // Retry: the next write succeeds (the script is used up), and the same toast says so.
+    // Retry: the next write succeeds (the fault has used up its three calls), and the same toast says so.
     await userEvent.click(within(toast).getByRole('button', { name: 'Retry' }))
     await scenario.advanceUntil(() => scenario.coordinator.status('project').status === 'saved')
     await waitFor(() => expect(canvas.getByText('Project is saved again')).toBeInTheDocument())
@@ -106,10 +114,10 @@ export const GivesUpAfterMaxAttempts: Story = {
 /** Show backups hands the document to the app (a callback), which opens its backups view. */
 export const ShowBackupsAction: Story = {
   loaders: [
-    scenarioLoader(
-      () => ({ documents: [project] }),
-      (scenario) => scenario.disk.setStuck('EACCES'),
-    ),
+    scenarioLoader(() => ({
+      documents: [project],
+      faults: [{ op: ['writeAtomic', 'append'], code: 'EACCES' }],
+    })),
   ],
   play: async (context) => {
     const { canvasElement } = context

@@ -2,8 +2,9 @@ import type { Clock } from '../../src/core/save-coordinator'
 
 /**
  * Simulated time for stories, like xstate's `SimulatedClock`, with two additions the stories need: `advance` fires
- * each timer at its own moment and lets promises settle in between (a scripted write resolves on this clock, and
- * the save actor reacts before the next timer fires), and listeners see the time move (the toolbar shows it).
+ * each timer at its own moment and lets promises settle in between (a slow write of the faulty storage resolves on
+ * this clock, and the save actor reacts before the next timer fires), and listeners see the time move (the toolbar
+ * shows it).
  */
 export class StoryClock implements Clock {
   #time: number
@@ -29,6 +30,28 @@ export class StoryClock implements Clock {
 
   clearTimeout(id: unknown): void {
     this.#timers.delete(id as number)
+  }
+
+  /**
+   * Resolves after `ms` of simulated time, or rejects with the signal's reason when it aborts first: the latency of
+   * the faulty storage (its `sleep` option) runs on this clock, so a slow disk is slow in simulated time.
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason)
+        return
+      }
+      const id = this.setTimeout(() => resolve(), ms)
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.clearTimeout(id)
+          reject(signal.reason)
+        },
+        { once: true },
+      )
+    })
   }
 
   /** Moves time forward by `ms`. Calls are queued, so a toolbar click and a running clock never interleave. */

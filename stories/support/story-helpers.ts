@@ -1,13 +1,12 @@
 import { expect, waitFor, within } from 'storybook/test'
 import { createScenario, type Scenario, type ScenarioOptions } from './scenario'
 
-/** A loader that builds the story's scenario; play functions read it back with {@link scenarioOf}. */
-export function scenarioLoader(options: () => ScenarioOptions, setup?: (scenario: Scenario) => void) {
-  return async () => {
-    const scenario = createScenario(options())
-    setup?.(scenario)
-    return { scenario }
-  }
+/**
+ * A loader that builds the story's scenario and opens its documents (so the story renders after the load machine
+ * settled); play functions read it back with {@link scenarioOf}.
+ */
+export function scenarioLoader(options: () => ScenarioOptions) {
+  return async () => ({ scenario: await createScenario(options()) })
 }
 
 /** The scenario a loader built for this story. */
