@@ -75,10 +75,20 @@ const REC_KEY = encoder.encode('","rec":')
 const SUFFIX = encoder.encode('}\n')
 const NEWLINE = 0x0a
 
-/** Encodes records into lines, ready for one append. Throws `invalid-data` for a value JSON cannot hold. */
+/** Longest line head: `{"len":` + up to 10 digits + `,"crc":"` + 8 hex digits + `","rec":`. */
+const HEAD_MAX = PREFIX.length + 10 + CRC_KEY.length + 8 + REC_KEY.length
+/** Scratch buffers up to this size are kept for the next call; larger ones are left to the garbage collector. */
+const KEEP_SCRATCH_BYTES = 4 * 1024 * 1024
+/** The lines being encoded; used only synchronously inside `encodeRecords`. */
+let scratch = new Uint8Array(64 * 1024)
+
+/**
+ * Encodes records into lines, ready for one append. Throws `invalid-data` for a value JSON cannot hold. Each record
+ * is encoded once, straight into one buffer (its head is written in front of it when its length and checksum are
+ * known), so a compacted log of thousands of records makes no garbage per record.
+ */
 export function encodeRecords(records: readonly RecordValue[]): Uint8Array {
-  const parts: Uint8Array[] = []
-  let size = 0
+  let at = 0
   for (const record of records) {
     let json: string | undefined
     try {
@@ -92,18 +102,26 @@ export function encodeRecords(records: readonly RecordValue[]): Uint8Array {
     if (json === undefined || json[0] !== '{') {
       throw new SaveflowError('invalid-data', { message: 'A record must be a JSON object.' })
     }
-    const body = encoder.encode(json)
-    const crc = crc32(body).toString(16).padStart(8, '0')
-    const head = encoder.encode(`{"len":${body.length},"crc":"${crc}","rec":`)
-    parts.push(head, body, SUFFIX)
-    size += head.length + body.length + SUFFIX.length
+    // Three bytes per UTF-16 unit is the UTF-8 worst case, so the body always fits.
+    const need = at + HEAD_MAX + json.length * 3 + SUFFIX.length
+    if (scratch.length < need) {
+      const grown = new Uint8Array(Math.max(need, scratch.length * 2))
+      grown.set(scratch.subarray(0, at))
+      scratch = grown
+    }
+    const bodyAt = at + HEAD_MAX
+    const length = encoder.encodeInto(json, scratch.subarray(bodyAt)).written
+    const crc = crc32(scratch, bodyAt, bodyAt + length)
+      .toString(16)
+      .padStart(8, '0')
+    const head = encoder.encodeInto(`{"len":${length},"crc":"${crc}","rec":`, scratch.subarray(at)).written
+    scratch.copyWithin(at + head, bodyAt, bodyAt + length)
+    at += head + length
+    scratch.set(SUFFIX, at)
+    at += SUFFIX.length
   }
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
+  const out = scratch.slice(0, at)
+  if (scratch.length > KEEP_SCRATCH_BYTES) scratch = new Uint8Array(64 * 1024)
   return out
 }
 

@@ -41,6 +41,27 @@ describe('record codec', () => {
     expect(JSON.parse(lines[3]!).rec).toEqual({ op: 'd', text: 'é 😀 你好\nnewline', rev: 3, at: AT })
   })
 
+  it('writes every line exactly as head + JSON text + newline, however many and however large the records', () => {
+    // Many records (the buffer grows), a large one, non-ASCII text of every UTF-8 width, and a call after them all.
+    const records = [
+      ...Array.from({ length: 3000 }, (_, i) => ({ op: 'add', i, text: `é 😀 你好 ${'x'.repeat(i % 50)}` })),
+      { op: 'big', text: '😀'.repeat(300_000) },
+      { op: 'last' },
+    ]
+    const expected = records
+      .map((record) => {
+        const json = JSON.stringify(record)
+        const crc = crc32OfText(json).toString(16).padStart(8, '0')
+        return `{"len":${bytesOf(json).length},"crc":"${crc}","rec":${json}}\n`
+      })
+      .join('')
+    expect(textOf(encodeRecords(records))).toBe(expected)
+    const small = JSON.stringify({ op: 'small' })
+    expect(textOf(encodeRecords([{ op: 'small' }]))).toBe(
+      `{"len":${small.length},"crc":"${crc32OfText(small).toString(16).padStart(8, '0')}","rec":${small}}\n`,
+    )
+  })
+
   it('reads the batches back, closed by the record that carries rev and at', () => {
     const read = readBatches(file)
     expect(read.batches.map((batch) => [batch.rev, batch.records.length])).toEqual([
