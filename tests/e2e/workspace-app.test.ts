@@ -569,10 +569,12 @@ describe('the saveflow CLI on folders the app wrote', () => {
     })
     expect(projectReport.backups.map((backup) => backup.name)).toEqual(written.projectBackups)
 
-    const repair = await runCli(['repair', dir])
+    const [repair, repairJson] = await Promise.all([
+      runCli(['repair', dir]),
+      runCliJson<CliJsonError>(['repair', dir]),
+    ])
     expect(repair.code, repair.output).toBe(3)
     expect(repair.output).toContain(String(app.pid))
-    const repairJson = await runCliJson<CliJsonError>(['repair', dir])
     expect(repairJson.code).toBe(3)
     expect(repairJson.report.error).toMatchObject({
       code: 'locked',
@@ -638,7 +640,11 @@ describe('the saveflow CLI on folders the app wrote', () => {
     await writeFile(nodePath.join(dir, temp), snapshot.subarray(0, snapshot.length >> 1), { mode: 0o600 })
     const before = await contentsOf(dir)
 
-    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    // Read-only, both: the report for machines and the one for people.
+    const [verify, text] = await Promise.all([
+      runCliJson<VerifyReport>(['verify', dir]),
+      runCli(['verify', dir]),
+    ])
     expect(verify.code).toBe(1)
     expect(verify.report.result).toBe('repairable')
     expect(verify.report.tempFiles).toEqual([temp])
@@ -661,7 +667,6 @@ describe('the saveflow CLI on folders the app wrote', () => {
       tornBytes: logTail.length,
       damage: null,
     })
-    const text = await runCli(['verify', dir])
     expect(text.code).toBe(1)
     expect(text.output).toContain('3 problems that "saveflow repair" can fix (exit code 1).')
 
@@ -687,13 +692,16 @@ describe('the saveflow CLI on folders the app wrote', () => {
     await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
   })
 
-  it('a damaged backup: verify exits 1, repair moves it to quarantine and leaves the document alone', async () => {
+  it('a damaged backup: verify exits 1, repair moves it to quarantine and leaves the document and the other backup alone', async () => {
     const written = await writtenWorkspace()
     const dir = await copyWorkspace(written.dir)
     const [newest, oldest] = written.projectBackups
     const backupPath = `.saveflow/backups/project/${newest}`
     const damaged = await flipByte(nodePath.join(dir, backupPath), FEATURE)
     const before = await contentsOf(dir)
+    const primary = await Promise.all(
+      ['project.json', 'project.journal.jsonl'].map((path) => readFile(nodePath.join(dir, path))),
+    )
 
     const verify = await runCliJson<VerifyReport>(['verify', dir])
     expect(verify.code).toBe(1)
@@ -717,6 +725,8 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const moved = repair.report.actions[0] as Extract<RepairAction, { type: 'backup-quarantined' }>
     expect(await holds(dir, moved.to, damaged)).toBe(true)
     expect(await filesLost(before, dir)).toEqual([])
+    expect(await holds(dir, 'project.json', primary[0]!)).toBe(true)
+    expect(await holds(dir, 'project.journal.jsonl', primary[1]!)).toBe(true)
 
     const backups = await runCliJson<BackupsReport>(['backups', dir, 'project'])
     expect(backups.report.documents[0]!.backups.map((backup) => [backup.name, backup.valid])).toEqual([
@@ -724,7 +734,6 @@ describe('the saveflow CLI on folders the app wrote', () => {
     ])
     const again = await runCli(['verify', dir])
     expect(again.code, again.output).toBe(0)
-    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
   })
 
   it('the project journal damaged in the middle: verify and repair exit 2 and change nothing, restore --latest is the choice', async () => {
@@ -828,8 +837,7 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const moved = choose.report.actions[0] as Extract<RepairAction, { type: 'quarantined' }>
     expect(await holds(dir, moved.to, damaged.get('project.json')!)).toBe(true)
     expect(await filesLost(before, dir)).toEqual([])
-    const again = await runCli(['verify', dir])
-    expect(again.code, again.output).toBe(0)
+    expect(choose.report.after).toMatchObject({ result: 'healthy', exitCode: 0 })
 
     // The app opens the project empty, as chosen: no sample project in its place, the chats' files untouched.
     const app = await startApp(dir)
@@ -842,5 +850,115 @@ describe('the saveflow CLI on folders the app wrote', () => {
     expect(await filesLost(before, dir)).toEqual([])
     const sampleChat = await readDocument<Conversation>(dir, `conversation/${written.sampleConversationId}`)
     expect(sampleChat.messages.map((message) => message.content)).toContain(SAMPLE_CHAT_MESSAGE)
+  })
+})
+
+describe('developer panel faults', () => {
+  /** The app on a fresh folder, its page open with the fault panel unfolded. */
+  async function openApp() {
+    const dir = await tempWorkspaceDir()
+    const page = await open(await startApp(dir))
+    await openDevPanel(page)
+    return { dir, page }
+  }
+
+  /** Switches a fault on with its button and waits until the panel lists it; the badge record starts afresh. */
+  async function switchOn(page: Page, button: string, label: string) {
+    await page.getByRole('button', { name: button }).click()
+    await page.locator('.faults', { hasText: label }).waitFor()
+    await clearBadgeHistory(page)
+  }
+
+  const described = async (dir: string, description: string) =>
+    (await readDocument<ProjectData>(dir, 'project')).tree.some((node) => node.description === description)
+
+  /**
+   * One save on a healthy disk, of the first feature (left selected): the session's first save of the project also
+   * writes its backup, so after this one a save is the journal append alone.
+   */
+  async function saveOnceHealthy(dir: string, page: Page) {
+    await page.locator('.tree-row').first().click()
+    await page.getByLabel('Description').fill('Saved on a healthy disk')
+    await expect.poll(() => described(dir, 'Saved on a healthy disk')).toBe(true)
+    await waitForBadge(page, 'saved')
+  }
+
+  it('permission denied: the badge fails with the hint and a Retry button; Retry fails again while denied and saves once cleared', async () => {
+    const { dir, page } = await openApp()
+    await switchOn(page, 'Permission denied', 'Permission denied (EACCES)')
+    await page.locator('.tree-row').first().click()
+    await page.getByLabel('Description').fill('Edited without permission')
+    await waitForBadge(page, 'failed')
+    const badge = page.locator('.app-badge')
+    const alert = badge.getByRole('alert')
+    expect(await alert.textContent()).toContain('saveflow is not allowed to write to the data folder.')
+    expect(await alert.textContent()).toContain('Check the folder permissions, then press Retry.')
+    await page.getByText('Project is not saved').waitFor()
+    expect(await described(dir, 'Edited without permission')).toBe(false)
+
+    // Retry while the folder is still not writable: one more attempt, failed again, nothing written.
+    const retry = badge.getByRole('button', { name: 'Retry' })
+    await clearBadgeHistory(page)
+    await retry.click()
+    await expect
+      .poll(async () => {
+        const history = await badgeHistory(page)
+        return history.includes('saving') && history.at(-1) === 'failed'
+      })
+      .toBe(true)
+    expect(await described(dir, 'Edited without permission')).toBe(false)
+
+    // Cleared: a permission error is retried on the user's word, not by itself.
+    await page.getByRole('button', { name: 'Clear faults' }).click()
+    await page.locator('.faults', { hasText: 'No faults' }).waitFor()
+    expect(await badge.getAttribute('data-status')).toBe('failed')
+    await retry.click()
+    await waitForBadge(page, 'saved')
+    expect(await described(dir, 'Edited without permission')).toBe(true)
+    await page.getByText('Project is saved again').waitFor()
+  })
+
+  it('slow disk: edits made while a write takes seconds are all saved, the newest last', async () => {
+    const { dir, page } = await openApp()
+    await saveOnceHealthy(dir, page)
+    await switchOn(page, 'Slow disk', 'Slow disk (2.5 s per write)')
+    const healthy = await readDocument<ProjectData>(dir, 'project')
+    const editedId = healthy.tree.find((node) => node.description === 'Saved on a healthy disk')!.id
+    await page.getByLabel('Description').fill('First edit on a slow disk')
+    await waitForBadge(page, 'saving')
+
+    // While that write is on its way (it takes 2.5 s): the same field again, and a new feature.
+    await page.getByLabel('Description').fill('Second edit, typed during the first write')
+    await page.getByRole('button', { name: '+ Feature' }).click()
+    await page.getByLabel('Title').fill('Added during a slow write')
+    expect(await described(dir, 'First edit on a slow disk')).toBe(false)
+
+    await waitForBadge(page, 'saved', 30_000)
+    const project = await readDocument<ProjectData>(dir, 'project')
+    expect(project.tree.find((node) => node.id === editedId)?.description).toBe(
+      'Second edit, typed during the first write',
+    )
+    expect(project.tree.some((node) => node.title === 'Added during a slow write')).toBe(true)
+    const history = await badgeHistory(page)
+    expect(history).toContain('saving')
+    expect(history).not.toContain('failed')
+    expect(history).not.toContain('retrying')
+  })
+
+  it('flaky disk: two failed writes are retried and a toast says the project is saved again', async () => {
+    const { dir, page } = await openApp()
+    // A healthy save first, for the session's backup: written with the next save, it would meet one of the two
+    // failures (a failed backup is put off and the save goes on: the newest data matters more).
+    await saveOnceHealthy(dir, page)
+    await switchOn(page, 'Flaky disk', 'Flaky disk (EIO twice, then fine)')
+    await page.getByLabel('Description').fill('Saved through a flaky disk')
+    const toast = page.locator('[data-sonner-toast]', { hasText: 'Project is saved again' })
+    await toast.waitFor({ timeout: 20_000 })
+    expect(await toast.textContent()).toContain('It saved after 2 failed attempts.')
+    await waitForBadge(page, 'saved')
+    expect(await described(dir, 'Saved through a flaky disk')).toBe(true)
+    const history = await badgeHistory(page)
+    expect(history).toContain('retrying')
+    expect(history).not.toContain('failed')
   })
 })
