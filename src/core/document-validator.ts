@@ -2,7 +2,6 @@ import { changeCheckKind, checkChange } from './change-check'
 import { invalidData } from './document-reader'
 import type { DocumentDefinition } from './documents'
 import type { DocumentPatch } from './journal-store'
-import { jsonEqual } from './tree-diff'
 
 /**
  * The repository's validation, with a memory per document so that a save of the project or of a conversation costs
@@ -89,19 +88,18 @@ export function createDocumentValidator(
     isValidated: (data) => isObject(data) && validated.has(data),
     changeOf: (data) => (isObject(data) ? changes.get(data) : undefined),
     trust(key, data) {
-      if (!isObject(data) || changeCheckKind(definitionFor(key)) === null) return
+      if (!isObject(data)) return
       whole.add(data)
-      trusted.set(key, data)
+      if (changeCheckKind(definitionFor(key)) !== null) trusted.set(key, data)
     },
     checkWhole(key, definition, data) {
       if (!isObject(data) || whole.has(data)) return data
       const checked = parseWhole(key, definition, data)
-      // Written as it is when nothing was stripped: its parts stay shared with the caller's state, so the next
-      // save still diffs by reference.
-      if (!jsonEqual(checked, data)) {
-        if (trusted.get(key) === data && isObject(checked)) trusted.set(key, checked)
-        return checked
-      }
+      // Change-checked data is exactly its validated form unless it was changed in place; even then, what the
+      // parse accepted is valid, as the built-in schemas have no defaults or transforms (at most a key a load would
+      // strip). It is written as it is, so its parts stay shared with the caller's state and the next save still
+      // diffs by reference. Data of any other schema is written as parsed.
+      if (changeCheckKind(definition) === null) return checked
       whole.add(data)
       return data
     },
