@@ -252,8 +252,9 @@ export function createRepository(options: RepositoryOptions): Repository {
     definition: DocumentDefinition,
     file: FileRead,
     path: string,
+    reuse = false,
   ): Promise<LoadResult> {
-    const extended = await salvage.extend(key, definition, file.snapshot)
+    const extended = await salvage.extend(key, definition, file.snapshot, { reuse })
     if (extended === null) return checkSnapshot(definition, file, path)
     const size = file.bytes.length + extended.size
     const result = await checkData(definition, extended.snapshot, path, size)
@@ -268,7 +269,8 @@ export function createRepository(options: RepositoryOptions): Repository {
     const path = documentPath(key)
     const info = resolveBackup(key, which)
     const file = await readDocumentFile(storage, definition, info.path)
-    const restored = file.ok ? await checkBackup(key, definition, file, info.path) : file
+    // The state the read before it verified (the load machine reads a backup, then restores it).
+    const restored = file.ok ? await checkBackup(key, definition, file, info.path, true) : file
     if (!restored.ok || !file.ok) throw restored.ok ? new SaveflowError('corrupt') : restored.error
     if (journaled(definition)) {
       await wrapIo(journals.restore(key, definition, restored))
