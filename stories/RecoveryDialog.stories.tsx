@@ -145,7 +145,7 @@ export const CrashRecoveredFromBackup: Story = {
   play: async (context) => {
     const { canvasElement } = context
     const canvas = within(canvasElement)
-    const dialog = canvas.getByRole('dialog', { name: 'Project was restored from a backup' })
+    const dialog = await canvas.findByRole('dialog', { name: 'Project was restored from a backup' })
     await expect(dialog).toHaveAttribute('aria-modal', 'true')
     await expect(dialog).toContainElement(document.activeElement as HTMLElement)
     await expect(dialog).toHaveTextContent('the backup from 2 min ago (revision 3) was opened instead')
@@ -205,7 +205,7 @@ export const AllBackupsCorrupt: Story = {
     const canvas = within(canvasElement)
     const scenario = scenarioOf(context)
     const files = canvas.getByRole('list', { name: 'Files' })
-    const dialog = canvas.getByRole('dialog', { name: 'Project could not be opened' })
+    const dialog = await canvas.findByRole('dialog', { name: 'Project could not be opened' })
     await expect(dialog).toHaveTextContent('No usable copy was found.')
     await expect(dialog).toHaveTextContent('Nothing is written until you choose.')
     await waitFor(() => expect(within(dialog).getAllByRole('radio')).toHaveLength(3))
