@@ -129,7 +129,7 @@ const quarantined = /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json
 const quarantinedFile = /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json \(/
 const projectRegion = (canvasElement: HTMLElement) => documentRegion(canvasElement, 'Project')
 
-/** `project.json` and the oldest backup rotted; the newest backup verified and was opened. The user may pick another. */
+/** `project.json` and the oldest backup rotted; the newest backup verified and was opened. The user may pick one. */
 export const CrashRecoveredFromBackup: Story = {
   loaders: [
     scenarioLoader(() => ({
@@ -191,7 +191,7 @@ export const CrashRecoveredFromBackup: Story = {
   },
 }
 
-/** `project.json` and every backup rotted: the user must choose; Escape does not dismiss; nothing is written meanwhile. */
+/** `project.json` and every backup rotted: the user must choose, Escape does not dismiss, and nothing is written. */
 export const AllBackupsCorrupt: Story = {
   loaders: [
     scenarioLoader(() => ({

@@ -27,8 +27,8 @@ export interface RestoreResult {
 }
 
 /**
- * The backup operations of the storage layer, as the React components use them. The storage layer implements it
- * (the repository's backup list, verify and restore); stories and tests pass a fake.
+ * The backup operations of the storage layer, as the React components use them: an app adapts its session's
+ * (`listBackups`, `readBackup`, `restoreBackup`), as the workspace app and the stories do; component tests pass a fake.
  */
 export interface BackupsAdapter {
   /** Backups of `key`, newest first. */

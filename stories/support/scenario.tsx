@@ -395,6 +395,15 @@ const faultLabel: Readonly<Record<string, string>> = {
   EBUSY: 'busy',
 }
 
+/** How a save ended, in words ("failed, ENOSPC (disk full)"). */
+function resultText(result: string | null): string {
+  if (result === null) return 'writing…'
+  if (result === 'ok') return 'saved'
+  if (result === 'aborted') return 'aborted'
+  const words = faultLabel[result]
+  return words === undefined ? `failed, ${result}` : `failed, ${result} (${words})`
+}
+
 /** The saves the coordinator made, one by one: the play functions check them, and so can people. */
 export function DiskLog({ scenario, last = 8 }: { scenario: Scenario; last?: number }) {
   useScenarioVersion(scenario)
@@ -416,13 +425,7 @@ export function DiskLog({ scenario, last = 8 }: { scenario: Scenario; last?: num
           {rows.map((save) => (
             <li key={`${save.key}:${save.startedAt}:${save.revision}`} data-result={save.result ?? 'writing'}>
               {save.key} revision {save.revision} at {((save.startedAt - START) / 1000).toFixed(1)} s:{' '}
-              {save.result === null
-                ? 'writing…'
-                : save.result === 'ok'
-                  ? 'saved'
-                  : save.result === 'aborted'
-                    ? 'aborted'
-                    : `failed, ${save.result}${faultLabel[save.result] === undefined ? '' : ` (${faultLabel[save.result]})`}`}
+              {resultText(save.result)}
             </li>
           ))}
         </ol>
