@@ -222,16 +222,31 @@ interface DiskImage {
 }
 
 /**
- * How unsynced data landed: whole; cut after its first byte, half-way, or one byte short (a torn record at its
- * start, middle and end); its extent filled with zeros; or with one bit flipped in its first or second half.
+ * How unsynced data landed: whole; cut after its first byte, a quarter, half-way, three quarters, or one byte short
+ * (a torn record at its start, in its first and second halves, and at its end, or, for an append of several
+ * records, inside different ones of them); its extent filled with zeros, or only its second half (the size was
+ * updated and the first blocks were written, the others not); or with one bit flipped in its first or second half.
  */
-type Outcome = 'whole' | 'prefix-1' | 'prefix-half' | 'prefix-most' | 'zeros' | 'garbage-1' | 'garbage-2'
+type Outcome =
+  | 'whole'
+  | 'prefix-1'
+  | 'prefix-quarter'
+  | 'prefix-half'
+  | 'prefix-three-quarters'
+  | 'prefix-most'
+  | 'zeros'
+  | 'zeros-tail'
+  | 'garbage-1'
+  | 'garbage-2'
 const DATA_OUTCOMES: readonly Outcome[] = [
   'whole',
   'prefix-1',
+  'prefix-quarter',
   'prefix-half',
+  'prefix-three-quarters',
   'prefix-most',
   'zeros',
+  'zeros-tail',
   'garbage-1',
   'garbage-2',
 ]
@@ -487,9 +502,15 @@ function applyData(
   let bytes = op.bytes
   const length = bytes.length
   if (outcome === 'prefix-1') bytes = bytes.subarray(0, Math.min(1, length))
+  else if (outcome === 'prefix-quarter') bytes = bytes.subarray(0, Math.floor(length / 4))
   else if (outcome === 'prefix-half') bytes = bytes.subarray(0, Math.floor(length / 2))
+  else if (outcome === 'prefix-three-quarters') bytes = bytes.subarray(0, Math.floor((length * 3) / 4))
   else if (outcome === 'prefix-most') bytes = bytes.subarray(0, Math.max(0, length - 1))
   else if (outcome === 'zeros') bytes = new Uint8Array(length)
+  else if (outcome === 'zeros-tail') {
+    bytes = bytes.slice()
+    bytes.fill(0, Math.floor(length / 2))
+  }
   else if ((outcome === 'garbage-1' || outcome === 'garbage-2') && length > 0) {
     bytes = bytes.slice()
     // One flipped low bit keeps most text valid text: only a checksum can tell it from what was written.

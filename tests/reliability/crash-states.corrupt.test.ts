@@ -3,6 +3,6 @@ import { exploreFrom } from './support/crash-suite'
 
 describe('crash-state exploration from a workspace with a damaged project', () => {
   it('keeps I1-I5 in every crash state of every sequence of up to three operations', async () => {
-    await exploreFrom('corrupt', 11_000)
+    await exploreFrom('corrupt', 18_500)
   })
 })
