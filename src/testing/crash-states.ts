@@ -510,8 +510,7 @@ function applyData(
   else if (outcome === 'zeros-tail') {
     bytes = bytes.slice()
     bytes.fill(0, Math.floor(length / 2))
-  }
-  else if ((outcome === 'garbage-1' || outcome === 'garbage-2') && length > 0) {
+  } else if ((outcome === 'garbage-1' || outcome === 'garbage-2') && length > 0) {
     bytes = bytes.slice()
     // One flipped low bit keeps most text valid text: only a checksum can tell it from what was written.
     // The flip lands on a letter or digit when the half has one: text that stays valid JSON is what a reader
