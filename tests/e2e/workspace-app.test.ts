@@ -111,8 +111,14 @@ function rawRequest(
   })
 }
 
-/** Runs the saveflow CLI; resolves with its exit code, its output (stdout and stderr) and its stdout alone. */
-function runCli(args: string[]): Promise<{ code: number | null; output: string; stdout: string }> {
+/**
+ * Runs the saveflow CLI; resolves with its exit code, its output (stdout and stderr) and its stdout alone.
+ * `closedStdout`: the reading end of its stdout is closed at once, as `saveflow verify <dir> | head -1` leaves it.
+ */
+function runCli(
+  args: string[],
+  options: { closedStdout?: boolean } = {},
+): Promise<{ code: number | null; output: string; stdout: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: REPO_ROOT,
@@ -121,6 +127,7 @@ function runCli(args: string[]): Promise<{ code: number | null; output: string; 
       timeout: 60_000,
       killSignal: 'SIGKILL',
     })
+    if (options.closedStdout === true) child.stdout.destroy()
     let output = ''
     let stdout = ''
     child.stdout.on('data', (chunk: Buffer) => {
@@ -588,6 +595,10 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const after = await runCliJson<VerifyReport>(['verify', dir])
     expect(after.code).toBe(0)
     expect(after.report.lock).toBeNull()
+    // Its reader gone (`| head -1`): still the verdict's exit code, and no stack trace on stderr.
+    const piped = await runCli(['verify', dir], { closedStdout: true })
+    expect(piped.code, piped.output).toBe(0)
+    expect(piped.output).toBe('')
   })
 
   it('a bit flipped in project.json: verify exits 1, repair restores the newest backup and keeps the damaged file, the app opens it', async () => {
@@ -689,6 +700,40 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const again = await runCli(['verify', dir])
     expect(again.code, again.output).toBe(0)
     // Every acknowledged save is there, the last edit (only in the journal) included.
+    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
+  })
+
+  it('project.json and its newest backup damaged: repair replays the journal on the backup it starts from, as the app does on open, and loses no acknowledged save', async () => {
+    const written = await writtenWorkspace()
+    const dir = await copyWorkspace(written.dir)
+    const [newest, base] = written.projectBackups
+    const damagedSnapshot = await flipByte(nodePath.join(dir, 'project.json'), 'Sample project')
+    const damagedBackup = await flipByte(nodePath.join(dir, `.saveflow/backups/project/${newest}`), FEATURE)
+    const before = await contentsOf(dir)
+
+    const verify = await runCliJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(1)
+    expect(verify.report.problems.map((problem) => [problem.code, problem.severity])).toEqual([
+      ['primary-corrupt', 'repairable'],
+      ['backup-corrupt', 'repairable'],
+    ])
+
+    // The older backup is the snapshot the journal starts from: with the journal replayed on it, every save is back,
+    // the edit made after "Back up now" included (the newest backup, had it verified, would not have held that one).
+    const repair = await runCliJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(0)
+    expect(repair.report.actions.map((action) => action.type)).toEqual(['backup-quarantined', 'restored'])
+    const restored = repair.report.actions[1] as Extract<RepairAction, { type: 'restored' }>
+    expect(restored).toMatchObject({ key: 'project', backup: base })
+    expect(await holds(dir, restored.quarantined!, damagedSnapshot)).toBe(true)
+    const moved = repair.report.actions[0] as Extract<RepairAction, { type: 'backup-quarantined' }>
+    expect(await holds(dir, moved.to, damagedBackup)).toBe(true)
+    expect(await filesLost(before, dir)).toEqual([])
+    const project = await readDocument<ProjectData>(dir, 'project')
+    expect(project.tree.find((node) => node.id === written.nodeId)?.description).toBe(LATEST_DESCRIPTION)
+
+    const again = await runCli(['verify', dir])
+    expect(again.code, again.output).toBe(0)
     await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
   })
 
