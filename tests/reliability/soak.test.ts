@@ -118,6 +118,13 @@ const editCache = (random: () => number, now: number) => ({
   entries: Array.from({ length: 1 + Math.floor(random() * 20) }, (_, i) => ({ id: i, score: random() })),
 })
 
+/** Active host resources (timers, handles) by type. */
+function resourceCounts(): Map<string, number> {
+  const counts = new Map<string, number>()
+  for (const type of process.getActiveResourcesInfo()) counts.set(type, (counts.get(type) ?? 0) + 1)
+  return counts
+}
+
 function heapAfterGc(): number {
   const gc = (globalThis as { gc?: () => void }).gc
   if (gc === undefined)
@@ -137,6 +144,7 @@ const listenersOf = (actor: unknown): number => {
 describe('soak', () => {
   it(`keeps ${KEYS.length} documents saved through ${SIMULATED_HOURS} simulated hours of edits and faults, without leaks`, async () => {
     const began = performance.now()
+    const resourcesBefore = resourceCounts()
     const random = mulberry32(24)
     const clock = new SoakClock()
     clock.set(T0)
@@ -311,6 +319,11 @@ describe('soak', () => {
     if (outcomes.some((outcome) => outcome.result !== 'saved'))
       violations.push('close did not find everything saved')
     if (clock.pending.size > 0) violations.push(`${clock.pending.size} timers pending after close`)
+    // Nothing ran on real time either: no host timer or handle is left (as bench B6 checks after closing).
+    await new Promise((resolve) => setImmediate(resolve))
+    const resourcesLeft = [...resourceCounts()].filter(([type, n]) => n > (resourcesBefore.get(type) ?? 0))
+    if (resourcesLeft.length > 0)
+      violations.push(`host resources left: ${resourcesLeft.map(([type, n]) => `${type} x${n}`).join(', ')}`)
 
     recordFigures('soak', {
       simulatedHours: SIMULATED_HOURS,
