@@ -310,10 +310,13 @@ describe('workspace app', () => {
     const damaged = await readFile(nodePath.join(quarantine, snapshot[0]!))
     expect(() => JSON.parse(damaged.toString('utf8'))).toThrow()
 
-    // The backup is in place again, verified: the sample, without the edit made after the backup was taken.
+    // The backup is in place again, verified, with the saves of the quarantined journal (it starts at that backup)
+    // replayed on it: the edit made after the backup was taken is there too, and the dialog says so.
     const restored = await readDocument<ProjectData>(dir, 'project')
     expect(restored.tree.map((node) => node.title)).toEqual(sample.tree.map((node) => node.title))
-    expect(restored.tree.some((node) => node.description === 'Edited before the damage')).toBe(false)
+    expect(restored.tree.some((node) => node.description === 'Edited before the damage')).toBe(true)
+    expect(await dialog.textContent()).toContain('nothing saved was lost')
+    expect((await readdir(quarantine)).filter((name) => name.startsWith('project.journal.'))).toHaveLength(1)
 
     await dialog.getByRole('button', { name: 'Keep this version' }).click()
     await dialog.waitFor({ state: 'hidden' })
