@@ -325,6 +325,11 @@ async function repairSnapshotDocument(
   if (valid !== undefined) {
     await attempt(path, async () => {
       const seen = ctx.events.length
+      // A damaged project first goes to quarantine with its journal, as recovery on open does: a journal that starts
+      // at this backup is then replayed on it, so the saves after the backup come back (journal-salvage.ts).
+      if (damaged && key === 'project') {
+        await ctx.repository.quarantine(key, document.error?.reason ?? document.status)
+      }
       // restoreBackup keeps a copy of a damaged file in quarantine before it replaces it, so no crash in between
       // leaves the document without a file (see Repository.restoreBackup).
       const restored = await ctx.repository.restoreBackup(key, valid.name)
