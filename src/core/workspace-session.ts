@@ -8,6 +8,7 @@ import {
   type RecoveryReport,
 } from '../../machines/loadMachine'
 import type { PersistenceConfigInput } from './config'
+import { createDocumentValidator } from './document-validator'
 import { type DataOf, definitionFor } from './documents'
 import { SaveflowError, type SaveflowErrorData, toSaveflowError } from './errors'
 import {
@@ -64,7 +65,10 @@ export interface WorkspaceSessionOptions {
   random?: () => number
   /** Writes one revision durably. @default `repository.save` */
   write?: WriteFn
-  /** Checks data before it is written. @default `repository.validate`, else the built-in schema of the key */
+  /**
+   * Checks data before it is written. @default `repository.validate`, else the built-in schema of the key (the
+   * project and conversations checked by their change after their first save, as `Repository.validate` does)
+   */
   validate?: ValidateFn
   /** The data of a new document, per key. @default {@link emptyDocumentData} */
   emptyData?: (key: string) => unknown
@@ -293,10 +297,14 @@ export function createWorkspaceSession(options: WorkspaceSessionOptions): Worksp
   const now = options.now ?? nowOf(clock)
   const write: WriteFn =
     options.write ?? (({ key, data, revision, signal }) => repository.save(key, data, revision, signal))
+  // Without the repository's own validation (an rpc client), the built-in schemas check in this process, the
+  // project and conversations by their change after their first save (see `document-validator.ts`).
+  const local =
+    repository.validate === undefined ? createDocumentValidator((key) => definitionFor(key)) : null
   const validate: ValidateFn =
     options.validate ??
-    (repository.validate === undefined
-      ? ({ key, data }) => definitionFor(key).schema.parse(data)
+    (local !== null
+      ? ({ key, data }) => local.validate(key, data)
       : ({ key, data }) => repository.validate!(key, data))
   const coordinator = createSaveCoordinator({
     write,

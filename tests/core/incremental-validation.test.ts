@@ -9,6 +9,7 @@ import {
   projectDataSchema,
   type TreeNode,
 } from '../../src/core/schemas'
+import { createWorkspaceSession } from '../../src/core/workspace-session'
 import { createMemoryStorage, type MemoryStorage } from '../../src/testing'
 import { sampleConversation, sampleProject } from './support/documents'
 
@@ -277,6 +278,36 @@ describe('incremental validation of a conversation', () => {
     await repo.save('conversation/c1', next, 2)
     expect(parses.conversation).toBe(1)
     expect(await repo.load('conversation/c1')).toMatchObject({ ok: true, data: next })
+  })
+})
+
+describe('a session whose repository does not validate (an rpc client)', () => {
+  it('checks saves in this process, the project by its change after its first save', async () => {
+    // The repository checks nothing itself here, so every parse counted is the session's.
+    const { repo, storage } = setup({ config: { backupEnabled: false, validation: { enabled: false } } })
+    const { validate: _, ...remote } = repo
+    const session = createWorkspaceSession({ repository: remote, config: { saveDebounce: 0 } })
+    const parses = countFullParses()
+    const opened = await session.open('project', { emptyData: sampleProject(20) })
+    if (opened.status !== 'ready') throw new Error(opened.status)
+    let data = editNode(opened.data, 1, { title: 'first' })
+    session.change('project', data)
+    expect(await session.flush('project')).toMatchObject({ result: 'saved' })
+    expect(parses.project).toBe(1)
+    for (const [i, title] of ['second', 'third'].entries()) {
+      data = editNode(data, 2 + i, { title })
+      session.change('project', data)
+      expect(await session.flush('project')).toMatchObject({ result: 'saved' })
+    }
+    expect(parses.project).toBe(1)
+    const files = storage.files()
+    session.change('project', editNode(data, 4, { parentId: 'nowhere' }))
+    expect(await session.flush('project')).toMatchObject({
+      result: 'failed',
+      error: { code: 'invalid-data' },
+    })
+    expect(storage.files()).toEqual(files)
+    await session.close()
   })
 })
 
