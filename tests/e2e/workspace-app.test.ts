@@ -478,8 +478,8 @@ async function expectAppShows(dir: string, expected: { description: string; mess
 }
 
 /**
- * One real session, through the page: a feature, a chat with the assistant's answer, "Back up now", and one more
- * edit after it; then Ctrl-C. Written once, by the first test that asks (so its checks run inside a test); every
+ * One real session, through the page: a feature, a chat with the assistant's answer, "Back up now", one more edit
+ * after it, and a message in one of the sample's chats; then Ctrl-C. Written once, by the first test that asks (so its checks run inside a test); every
  * test damages its own copy of the folder.
  */
 let writing: Promise<WrittenWorkspace> | undefined
@@ -523,14 +523,14 @@ async function writeWorkspace(): Promise<WrittenWorkspace> {
   // A chat of the sample, continued: the user's words in a conversation whose id the sample generator uses too.
   const sampleRef = project.conversations.find((ref) => ref.id !== conversationId)!
   const sampleNode = project.tree.find((candidate) => candidate.id === sampleRef.nodeId)!
+  const sampleChat = () => readDocument<Conversation>(dir, `conversation/${sampleRef.id}`)
+  const sampleLength = (await sampleChat()).messages.length
   await page.getByRole('button', { name: sampleNode.title, exact: true }).click()
   await page.getByLabel('New message').fill(SAMPLE_CHAT_MESSAGE)
   await page.getByRole('button', { name: 'Send' }).click()
-  await expect
-    .poll(async () =>
-      (await readDocument<Conversation>(dir, `conversation/${sampleRef.id}`)).messages.map((m) => m.content),
-    )
-    .toContain(SAMPLE_CHAT_MESSAGE)
+  // The message and the assistant's answer to it, both on disk.
+  await expect.poll(async () => (await sampleChat()).messages.length).toBe(sampleLength + 2)
+  expect((await sampleChat()).messages.map((message) => message.content)).toContain(SAMPLE_CHAT_MESSAGE)
   await waitForBadge(page, 'saved')
   await page.context().close()
   await stopApp(app)
