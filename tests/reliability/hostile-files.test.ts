@@ -9,10 +9,12 @@ import type { OpenResult } from '../../src/core/workspace-session'
 import { openWorkspace } from '../../src/node'
 import { TestClock } from '../machines/harness'
 import { config, T0 } from './support/crash-workload'
+import { settingsAt } from './support/documents'
 import { recordFigures } from './support/figures'
 import {
   type CaseReport,
   checkCase,
+  envelope,
   type Fixture,
   fixture,
   HANG_MS,
@@ -267,7 +269,7 @@ describe('corrupt and hostile files', () => {
     expect(found.outcomes.size).toBeGreaterThan(3)
   })
 
-  it('can fail: a quarantine that deletes, a load that throws and a load that stalls are all caught', async () => {
+  it('can fail: a quarantine that deletes, a load that throws, one that stalls and one that lies are all caught', async () => {
     const base = await fixture()
     const hostile: HostileCase = {
       label: 'cut settings',
@@ -308,5 +310,14 @@ describe('corrupt and hostile files', () => {
     })
     expect(stalling.hangs).toBe(1)
     expect(stalled).toBe(4)
+    // A reader that passes off other data as the file (a checksum it does not check) is caught by I1.
+    const forged = envelope({ kind: 'settings', schemaVersion: 2 }, JSON.stringify(settingsAt(77)))
+    const lying = await checkCase(base, hostile, {
+      wrap: (inner) => ({
+        ...inner,
+        read: (path, options) => (path === S ? Promise.resolve(forged) : inner.read(path, options)),
+      }),
+    })
+    expect(lying.violations.filter((text) => text.includes('I1')).length).toBeGreaterThan(0)
   })
 })
