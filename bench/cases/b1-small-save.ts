@@ -6,7 +6,7 @@
 import os from 'node:os'
 import type { ProjectData } from 'saveflow'
 import { BENCH_WORKSPACE, type BenchContext, FULL_REWRITE_PEERS, measure } from '../context'
-import type { Peer } from '../peers'
+import { type Peer, settle } from '../peers'
 import { type CaseResult, caseResult, figure, pick, show, showRatio } from '../results-model'
 import { changeAndFlush, openBench, openConversations, saveAll } from '../saveflow-driver'
 import { interleave, type Sample } from '../stats'
@@ -40,7 +40,11 @@ export async function caseB1(ctx: BenchContext): Promise<CaseResult> {
     saveflow: (round) => measure(() => changeAndFlush(ws, 'project', edits[round]!)),
   }
   for (const peer of peers) {
-    runners[peer.id] = (round) => measure(() => peer.save(withProject(base, edits[round]!)))
+    runners[peer.id] = async (round) => {
+      const sample = await measure(() => peer.save(withProject(base, edits[round]!)))
+      await settle(peer)
+      return sample
+    }
   }
   // Warm-up rounds (JIT, the first save's backup of the file it replaces) are run and dropped.
   const all = await interleave(warmup + rounds, runners)
@@ -76,6 +80,7 @@ export async function caseB1(ctx: BenchContext): Promise<CaseResult> {
     notes: [
       'saveflow writes the project document (its own file); the peers write the whole workspace (one file), as each is used.',
       `${warmup} warm-up rounds dropped.`,
+      `After each peer save, the peer's file is fsynced outside the timing (peers.ts settle): a peer that does not fsync would otherwise leave its dirty pages to the next save's fsync.`,
     ],
   })
 }

@@ -5,7 +5,7 @@
  * reference laid out as saveflow lays out a workspace (one file per document).
  */
 import { BENCH_WORKSPACE, type BenchContext, FULL_REWRITE_PEERS, measure } from '../context'
-import { type Peer, rawReference } from '../peers'
+import { type Peer, rawReference, settle } from '../peers'
 import { documentsOf, rawFilesSave } from '../raw-files'
 import { type CaseResult, caseResult, figure, pick, show, showRatio } from '../results-model'
 import { changeAndFlush, openBench, openConversations, saveAll } from '../saveflow-driver'
@@ -71,6 +71,7 @@ export async function caseB2(ctx: BenchContext): Promise<{ result: CaseResult; k
       const dir = await ctx.dir(`b2-${id}`)
       const peer = await create(dir)
       const sampleOut = await timed(() => peer.save(state))
+      await settle(peer)
       if (last(round)) kept.peers.push(peer)
       else await ctx.drop(dir)
       return sampleOut
@@ -136,6 +137,7 @@ export async function caseB2(ctx: BenchContext): Promise<{ result: CaseResult; k
       notes: [
         'saveflow: every document handed to the session, then flushAll; timed until all are durable.',
         'A full collection runs before each timed save, outside the timing.',
+        `After each peer save, the peer's file is fsynced outside the timing (peers.ts settle): a peer that does not fsync would otherwise leave its dirty pages to the next save's fsync.`,
       ],
     }),
   }

@@ -9,7 +9,7 @@
  */
 import type { Conversation, ProjectData } from 'saveflow'
 import { BENCH_WORKSPACE, type BenchContext, measure } from '../context'
-import { type Peer, rawReference } from '../peers'
+import { type Peer, rawReference, settle } from '../peers'
 import { type CaseResult, caseResult, figure, pick, show, showRatio } from '../results-model'
 import { changeAndFlush, folderBytes, openBench, openConversations } from '../saveflow-driver'
 import { collect, longestBlock, type Sample, summarize } from '../stats'
@@ -102,6 +102,7 @@ export async function caseB3B4(
         out.sfChange.push(bytes)
         out.sfCounted.push(counter.bytes - counted)
         const peerSample = await measure(() => peer.save(state))
+        await settle(peer)
         out.peers[peer.id]!.samples.push(peerSample)
         out.peers[peer.id]!.paired.push(sf.ms)
       }
@@ -142,6 +143,7 @@ export async function caseB3B4(
     for (let i = 0; i < peerBlocks; i++) {
       nextNode()
       peerBlockSamples[peer.id]!.push(await longestBlock(() => peer.save(state)))
+      await settle(peer)
     }
   }
   // For B2: a few edits, then the project written whole on demand (a compaction), paired with the raw reference
@@ -298,6 +300,7 @@ function b3Result(r: {
         : 'no journal yet in the measured tree: every save rewrites the whole document (6.5 MB project, 64 KB conversation) and validates all of it',
     notes: [
       `journal files written: ${r.journalled ? 'yes' : 'no (snapshot rewrite)'}.`,
+      "After each peer save, the peer's file is fsynced outside the timing (peers.ts settle): a peer that does not fsync would otherwise leave its dirty pages to the next save's fsync.",
       'bytes: /proc/self/io wchar of the process during the save (includes libuv wake-ups); "beyond the change" subtracts the JSON of the changed node or message.',
       `first save after opening (takes the interval backup): node ${show(r.firstNode.ms, 'ms')}, message ${show(r.firstMessage.ms, 'ms')}.`,
       `folder growth over the series: ${show(r.folderAfter - r.folderBefore, 'B')}; bytes handed to storage over the series (background work included) ${show(r.amortized, 'B')} per save.`,
