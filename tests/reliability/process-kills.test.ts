@@ -150,7 +150,9 @@ describe('real process kills', () => {
     expect(all((t) => t.tornLoads).slice(0, 10)).toEqual([])
     expect(all((t) => t.tempsLeft).slice(0, 10)).toEqual([])
     expect(sum((t) => t.kills)).toBeGreaterThanOrEqual(500)
-    // The kills landed while saves were being acknowledged, not only before the first one.
-    expect(sum((t) => t.acknowledged)).toBeGreaterThan(500)
+    // The kills landed while saves were being acknowledged, not only before the first one. How many saves a child
+    // acknowledges before its kill depends on how busy the machine is (724 on a quiet run, below 500 with other
+    // suites running beside it), so the floor only proves that the saves happened, far above zero.
+    expect(sum((t) => t.acknowledged)).toBeGreaterThan(250)
   })
 })
