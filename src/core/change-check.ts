@@ -23,8 +23,9 @@ import { diffProject, jsonEqual, type ProjectPatch } from './tree-diff'
  *
  * The contract, which the journal's diff already relies on: data handed to a save is never changed in place
  * afterwards. A change made in place to an object the base shares is invisible to a diff by reference; it is neither
- * checked nor appended. Whole-document writes (compaction) therefore parse the data whole again when it was only
- * checked this way.
+ * checked nor appended (and the state a compaction writes holds it unchecked). Where a whole parse costs nothing
+ * extra, a rewrite after a repair, change-checked data is parsed whole again; a compaction writes the state as its
+ * saves checked it: parsing 20 MB there would double its cost.
  *
  * Anything this check cannot prove (an element that fails its schema, unknown keys zod would strip, a list whose ids
  * repeat, a conversation reordered) gives `null`, and the caller parses the document whole, which also produces the

@@ -10,9 +10,10 @@ import type { DocumentPatch } from './journal-store'
  * by reference and parses only what differs; when that cannot prove the data valid, or there is no such data yet
  * (the first save of a new document), the document is parsed whole, as every other kind always is.
  *
- * A whole-document write (a compaction, a rewrite) of data that was only checked by its change parses it whole
- * first ({@link DocumentValidator.checkWhole}): the one place where data changed in place against the contract
- * could otherwise reach a file unchecked.
+ * A rewrite (the document written whole in place of an append, after a failed write or a repair) of data that was
+ * only checked by its change parses it whole first ({@link DocumentValidator.checkWhole}), which is cheap there. A
+ * compaction does not: it writes the state its saves appended, each change checked on its way in, and a whole parse
+ * would double its cost; data changed in place against the contract is the caller's bug, which no diff can see.
  */
 
 /** What a validation found: the patches from `base` to the data, for the write to append without diffing again. */
@@ -32,8 +33,8 @@ export interface DocumentValidator {
   /** Data of `key` that was parsed whole elsewhere (a load, a restore): the base of the next validation. */
   trust(key: string, data: unknown): void
   /**
-   * Before a document is written whole: `data` as it may be written. Parses it whole unless that already happened
-   * to this very object; throws `invalid-data` when it no longer validates (it was changed in place).
+   * Before a rewrite of the document: `data` as it may be written. Parses it whole unless that already happened to
+   * this very object; throws `invalid-data` when it does not validate (it was changed in place).
    */
   checkWhole(key: string, definition: DocumentDefinition, data: unknown): unknown
 }

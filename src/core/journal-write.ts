@@ -56,9 +56,10 @@ export interface WriteContext {
   emit: (event: RepositoryEvent) => void
   compaction: CompactionConfig
   /**
-   * Called before a document is written whole, with the data about to be written; returns the data to write, or
-   * throws (`invalid-data`: nothing is written). The repository parses there data that was only checked by its
-   * change (see `document-validator.ts`). @default writes the data as it is
+   * Called before a rewrite (a document written whole in place of an append: a first save, a repair), with the data
+   * about to be written; returns the data to write, or throws (`invalid-data`: nothing is written). The repository
+   * parses there data that was only checked by its change (see `document-validator.ts`). Compactions write the state
+   * as its saves checked it and do not call it. @default writes the data as it is
    */
   checkWhole?: (key: string, definition: DocumentDefinition, data: unknown) => unknown
 }
@@ -123,7 +124,7 @@ export async function writeCompacted(
   const { storage } = ctx
   const path = documentPath(key)
   const options = signal === undefined ? {} : { signal }
-  if (ctx.checkWhole !== undefined) {
+  if (ctx.checkWhole !== undefined && reason === 'rewrite') {
     const data = ctx.checkWhole(key, definition, input.data)
     if (data !== input.data) input = { ...input, data }
   }

@@ -81,8 +81,8 @@ export interface Repository {
    * the schema of a node, a message, the metadata...) and the tree is checked again as a forest after a structural
    * change; the caller's own object is then returned. When that cannot prove the data valid (no such base yet, an
    * element that fails, keys the schema would strip), the data is parsed whole and zod's copy is returned. As with
-   * `save`, data handed over must not be changed in place afterwards: a diff by reference cannot see such a change
-   * (a compaction parses change-checked data whole again before writing it).
+   * `save`, data handed over must not be changed in place afterwards: a diff by reference cannot see such a change,
+   * so it is neither checked nor saved.
    */
   validate<K extends string>(key: K, data: unknown): DataOf<K>
   /**

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { checkChange } from '../../src/core/change-check'
 import { DOCUMENTS } from '../../src/core/documents'
-import { createRepository, type RepositoryOptions } from '../../src/core/repository'
+import { createRepository, type RepositoryEvent, type RepositoryOptions } from '../../src/core/repository'
 import {
   type Conversation,
   conversationSchema,
@@ -10,7 +10,7 @@ import {
   type TreeNode,
 } from '../../src/core/schemas'
 import { createWorkspaceSession } from '../../src/core/workspace-session'
-import { createMemoryStorage, type MemoryStorage } from '../../src/testing'
+import { createFaultyStorage, createMemoryStorage, type MemoryStorage } from '../../src/testing'
 import { sampleConversation, sampleProject } from './support/documents'
 
 /**
@@ -26,8 +26,15 @@ const LOG = 'conversations/c1.jsonl'
 
 function setup(options: Partial<RepositoryOptions> & { storage?: MemoryStorage } = {}) {
   const storage = options.storage ?? createMemoryStorage({ now: () => T0 })
-  const repo = createRepository({ now: () => T0, config: { backupEnabled: false }, ...options, storage })
-  return { repo, storage }
+  const events: RepositoryEvent[] = []
+  const repo = createRepository({
+    now: () => T0,
+    config: { backupEnabled: false },
+    onEvent: (event) => events.push(event),
+    ...options,
+    storage,
+  })
+  return { repo, storage, events }
 }
 
 /** Counts whole-document parses of the project and conversation schemas. */
@@ -181,18 +188,26 @@ describe('incremental validation of the project', () => {
     expect(spy).toHaveBeenCalledTimes(2)
   })
 
-  it('compaction parses data that was only checked by its change; data changed in place is refused', async () => {
-    const { repo, storage, project } = await loadedProject(10)
-    const next = editNode(project, 3, { title: 'saved' })
+  it('a rewrite of change-checked data parses it whole; data changed in place is refused there', async () => {
+    // A compaction whose project.json write fails leaves a repair: the next save rewrites the document whole.
+    const inner = createMemoryStorage({ now: () => T0 })
+    const storage = createFaultyStorage(inner, [
+      { op: 'writeAtomic', path: 'project.json', code: 'EIO', skip: 1, times: 1 },
+    ])
+    const { repo } = setup({ storage: storage as unknown as MemoryStorage })
+    await repo.save('project', sampleProject(10), 1)
+    const loaded = await repo.load('project')
+    if (!loaded.ok) throw loaded.error
+    const next = editNode(loaded.data, 3, { title: 'saved' })
     await repo.save('project', next, 2)
+    await expect(repo.compact('project')).rejects.toMatchObject({ code: 'io' })
     // Against the contract: the saved state is changed in place. A diff by reference cannot see it...
     ;(next.tree[6] as { title: string }).title = 'x'.repeat(2000)
     const after = editNode(next, 2, { title: 'another edit' })
-    await repo.save('project', after, 3)
-    // ...but writing the document whole parses it, refuses it, and leaves the files as they were.
-    const files = storage.files()
-    await expect(repo.compact('project')).rejects.toMatchObject({ code: 'invalid-data' })
-    expect(storage.files()).toEqual(files)
+    const files = inner.files()
+    // ...but the rewrite parses the document whole, refuses it, and leaves the files as they were.
+    await expect(repo.save('project', after, 3)).rejects.toMatchObject({ code: 'invalid-data' })
+    expect(inner.files()).toEqual(files)
     // The base is dropped: the next save is parsed whole, and refused while the bad node is in it.
     const parses = countFullParses()
     await expect(repo.save('project', editNode(after, 1, { title: 'x' }), 4)).rejects.toMatchObject({
@@ -201,25 +216,26 @@ describe('incremental validation of the project', () => {
     expect(parses.project).toBe(1)
     const fixed = editNode(after, 6, { title: 'fixed' })
     await repo.save('project', fixed, 5)
-    await repo.compact('project')
     expect(await repo.load('project')).toMatchObject({ ok: true, revision: 5, data: fixed })
   })
 
-  it('a compaction at the record threshold parses the change-checked data once, inside that save', async () => {
-    const { repo } = setup({ compaction: { journalMaxRecords: 3 } })
-    const parses = countFullParses()
+  it('a compaction writes the state its saves checked, without parsing it again', async () => {
+    const { repo, events } = setup({ compaction: { journalMaxRecords: 3 } })
     let data = sampleProject(10)
     await repo.save('project', data, 1)
-    data = editNode(data, 1, { title: 'a' })
-    await repo.save('project', data, 2)
-    expect(parses.project).toBe(1)
-    // The journal passes its record threshold: this save compacts, parsing the change-checked data once.
-    data = editNode(data, 2, { title: 'b' })
-    await repo.save('project', data, 3)
-    data = editNode(data, 3, { title: 'c' })
-    await repo.save('project', data, 4)
-    expect(parses.project).toBe(2)
-    expect(await repo.load('project')).toMatchObject({ ok: true, revision: 4, data })
+    const parses = countFullParses()
+    for (const [i, title] of ['a', 'b', 'c'].entries()) {
+      data = editNode(data, i + 1, { title })
+      await repo.save('project', data, i + 2)
+    }
+    // The third edit passed the record threshold: that save compacted.
+    expect(events.filter((e) => e.type === 'compacted')).toHaveLength(1)
+    data = editNode(data, 5, { title: 'd' })
+    await repo.save('project', data, 5)
+    await repo.compact('project')
+    expect(events.filter((e) => e.type === 'compacted')).toHaveLength(2)
+    expect(parses.project).toBe(0)
+    expect(await repo.load('project')).toMatchObject({ ok: true, revision: 5, data })
   })
 
   it('with validation off, nothing is parsed', async () => {
