@@ -176,7 +176,7 @@ export function withCompaction(result: CaseResult, compaction: Compaction): Case
     limitedBy: checks.every((c) => c.met) ? null : (result.limitedBy ?? 'see the failed checks'),
     notes: [
       ...result.notes,
-      `compaction: repository.compact('project') after three journaled edits, ${compaction.saveflow.length} rounds, paired with the raw reference saving the same project; it parses the project whole first (its edits were checked by their change only).`,
+      `compaction: repository.compact('project') after three journaled edits, ${compaction.saveflow.length} rounds, paired with the raw reference saving the same project.`,
     ],
   })
 }
