@@ -1,6 +1,7 @@
 import { changeCheckKind, checkChange } from './change-check'
 import { invalidData } from './document-reader'
 import type { DocumentDefinition } from './documents'
+import { SaveflowError } from './errors'
 import type { DocumentPatch } from './journal-store'
 
 /**
@@ -41,9 +42,19 @@ export interface DocumentValidator {
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null
 
+/** Options of {@link createDocumentValidator}. */
+export interface DocumentValidatorOptions {
+  /**
+   * The seed's `validation.strict`: data with a field its schema does not know is refused (`invalid-data`, reason
+   * `unknown-key`) instead of being saved without it. @default false (unknown fields are stripped)
+   */
+  strict?: boolean
+}
+
 /** Creates the validation of one repository. */
 export function createDocumentValidator(
   definitionFor: (key: string) => DocumentDefinition,
+  options: DocumentValidatorOptions = {},
 ): DocumentValidator {
   /** Objects returned by `validate`: saving them again skips a second check of the same (possibly 20 MB) data. */
   const validated = new WeakSet<object>()
@@ -59,6 +70,21 @@ export function createDocumentValidator(
       // The base may be the very object that failed (changed in place): the next check starts from scratch.
       if (trusted.get(key) === data) trusted.delete(key)
       throw invalidData(parsed.error)
+    }
+    if (options.strict === true) {
+      // zod strips what its object schemas do not name; strict mode refuses that data instead of losing a field.
+      const unknown = unknownKey(data, parsed.data)
+      if (unknown !== null) {
+        if (trusted.get(key) === data) trusted.delete(key)
+        throw new SaveflowError('invalid-data', {
+          message: `The data has a field its schema does not know, at "${unknown}"; strict validation refuses it.`,
+          details: {
+            reason: 'unknown-key',
+            issues: [{ path: unknown, message: 'Unknown field' }],
+            issueCount: 1,
+          },
+        })
+      }
     }
     if (isObject(parsed.data)) whole.add(parsed.data)
     return parsed.data
@@ -105,4 +131,30 @@ export function createDocumentValidator(
       return data
     },
   }
+}
+
+/**
+ * The path of the first field of `input` that the parse dropped from `output` (zod strips unknown keys), or null.
+ * Walks both values side by side; a field whose value is `undefined` counts as absent, as in JSON.
+ */
+function unknownKey(input: unknown, output: unknown, path = ''): string | null {
+  if (Array.isArray(input) && Array.isArray(output)) {
+    for (let i = 0; i < input.length && i < output.length; i++) {
+      const found = unknownKey(input[i], output[i], `${path}${path === '' ? '' : '.'}${i}`)
+      if (found !== null) return found
+    }
+    return null
+  }
+  if (!isObject(input) || !isObject(output) || Array.isArray(input) || Array.isArray(output)) return null
+  const kept = output as Record<string, unknown>
+  for (const [field, value] of Object.entries(input)) {
+    const at = path === '' ? field : `${path}.${field}`
+    if (!(field in kept)) {
+      if (value !== undefined) return at
+      continue
+    }
+    const found = unknownKey(value, kept[field], at)
+    if (found !== null) return found
+  }
+  return null
 }

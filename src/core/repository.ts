@@ -47,7 +47,9 @@ export function createRepository(options: RepositoryOptions): Repository {
     onEvent(event)
   }
   /** Validation that remembers the last valid data per document, so a save checks only what changed. */
-  const validator = createDocumentValidator((key) => definitionFor(key))
+  const validator = createDocumentValidator((key) => definitionFor(key), {
+    strict: config.validation.strict,
+  })
   /** Keys whose file is from a future version: saving would destroy data this version cannot read. */
   const readOnly = new Map<string, SaveflowError>()
   const schedule = createBackupSchedule({ storage, config, now, emit })

@@ -178,6 +178,23 @@ describe('incremental validation of the project', () => {
     expect(loaded.ok && loaded.data.tree[4]).not.toHaveProperty('note')
   })
 
+  it('refuses a field the schema does not know under strict validation, and writes nothing', async () => {
+    const { repo, storage } = setup({ config: { backupEnabled: false, validation: { strict: true } } })
+    await repo.save('project', sampleProject(10), 1)
+    const loaded = await repo.load('project')
+    if (!loaded.ok) throw loaded.error
+    const before = storage.files()
+    const extra = editNode(loaded.data, 4, { note: 'not in the schema' } as Partial<TreeNode>)
+
+    await expect(repo.save('project', extra, 2)).rejects.toMatchObject({
+      code: 'invalid-data',
+      details: { reason: 'unknown-key', issues: [{ path: 'tree.4.note' }] },
+    })
+    expect(() => repo.validate('settings', { theme: 'dark', colour: 'red' })).toThrow(/"colour"/)
+    expect(storage.files()).toEqual(before)
+    expect(repo.validate('project', editNode(loaded.data, 4, { title: 'Fine' }))).toBeDefined()
+  })
+
   it('parses whole a document with another schema (a replaced definition)', async () => {
     const schema = projectDataSchema.extend({})
     const { repo } = setup({ definitions: { project: { ...DOCUMENTS.project, schema } } })
