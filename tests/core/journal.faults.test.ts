@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type SaveflowErrorCode, toSaveflowError } from '../../src/core/errors'
+import { toSaveflowError } from '../../src/core/errors'
 import { createRepository, type Repository, type RepositoryEvent } from '../../src/core/repository'
 import type { StorageBackend, StorageData } from '../../src/core/storage'
 import {
@@ -11,6 +11,7 @@ import {
   systemError,
 } from '../../src/testing'
 import { CRASH_DOCS, type CrashDoc } from './support/crash-docs'
+import { FAULT_TABLE } from './support/faults'
 
 /**
  * Error injection into the journaled documents (a conversation log, the project journal): every backend call of an
@@ -23,15 +24,6 @@ import { CRASH_DOCS, type CrashDoc } from './support/crash-docs'
 
 const T0 = Date.parse('2026-01-15T10:00:00.000Z')
 const HOUR = 3_600_000
-
-const TABLE: [FaultCode, SaveflowErrorCode][] = [
-  ['ENOSPC', 'disk-full'],
-  ['EACCES', 'permission-denied'],
-  ['EIO', 'io'],
-  ['EMFILE', 'busy'],
-  ['EBUSY', 'busy'],
-  ['EPERM', 'permission-denied'],
-]
 
 const JOURNALED = CRASH_DOCS.filter(([, doc]) => doc.journaled)
 
@@ -170,7 +162,7 @@ describe.each(JOURNALED)('journaled %s under injected faults', (_, doc) => {
       expect(calls.some((call) => call.op === 'writeAtomic' || call.op === 'append')).toBe(true)
       let checked = 0
       for (let index = 0; index < calls.length; index++) {
-        for (const [code, mapped] of TABLE) {
+        for (const [code, mapped] of FAULT_TABLE) {
           for (const persistent of [false, true]) {
             const call = calls[index]!
             const label = `${scenario.name} #${index} ${call.op} ${call.path} ${code} ${persistent ? 'persistent' : 'transient'}`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type SaveflowErrorCode, toSaveflowError } from '../../src/core/errors'
+import { toSaveflowError } from '../../src/core/errors'
 import { createRepository, type Repository, type RepositoryEvent } from '../../src/core/repository'
 import type { UserSettings } from '../../src/core/schemas'
 import { snapshotCodec } from '../../src/core/snapshot-codec'
@@ -13,6 +13,7 @@ import {
   systemError,
 } from '../../src/testing'
 import { settingsAt } from './support/crash-docs'
+import { FAULT_TABLE } from './support/faults'
 
 /**
  * Error injection at every backend call of a save (with its backup), of an on-demand backup and of a restore, with
@@ -23,16 +24,6 @@ import { settingsAt } from './support/crash-docs'
 
 const T0 = Date.parse('2026-01-15T10:00:00.000Z')
 const HOUR = 3_600_000
-
-/** DESIGN.md "Errors": what each system error becomes. */
-const TABLE: [FaultCode, SaveflowErrorCode][] = [
-  ['ENOSPC', 'disk-full'],
-  ['EACCES', 'permission-denied'],
-  ['EIO', 'io'],
-  ['EMFILE', 'busy'],
-  ['EBUSY', 'busy'],
-  ['EPERM', 'permission-denied'],
-]
 
 const settings = (revision: number): UserSettings => settingsAt(revision)
 const fileOf = (revision: number, at: number) =>
@@ -141,7 +132,7 @@ describe.each([
       expect(calls.length).toBeGreaterThan(4)
       let checked = 0
       for (let index = 0; index < calls.length; index++) {
-        for (const [code, mapped] of TABLE) {
+        for (const [code, mapped] of FAULT_TABLE) {
           for (const persistent of [false, true]) {
             const label = `${scenario.name} #${index} ${calls[index]!.op} ${calls[index]!.path} ${code} ${persistent ? 'persistent' : 'transient'}`
             const inner = workspace(hardLinks)
@@ -177,7 +168,7 @@ describe.each([
           }
         }
       }
-      expect(checked).toBe(calls.length * TABLE.length * 2)
+      expect(checked).toBe(calls.length * FAULT_TABLE.length * 2)
     })
   }
 })
@@ -185,7 +176,7 @@ describe.each([
 describe('repository under faults inside a backend call', () => {
   it('leaves no temp file when a step of the write fails, and the durable file is the previous one', async () => {
     for (const step of ['create', 'write', 'fsync', 'rename', 'fsync-dir'] as const) {
-      for (const [code, mapped] of TABLE) {
+      for (const [code, mapped] of FAULT_TABLE) {
         const inner = workspace(true)
         const repo = createRepository({
           storage: inner,
