@@ -6,6 +6,7 @@
  *    |            corrupt at any step
  *    v
  * recovering: quarantining -> listing -> choosing -> loadingBackup -> checkingBackup -> (migratingBackup) -> restoring
+ *                                          |    ^         | ^ busy: retryingBackup (a short delay, bounded)
  *                                          |    ^______ a backup is rejected: try the next one ______|
  *                                          v
  *                               needsUser (useBackup | startEmpty | retry)       failed (retry)
@@ -22,6 +23,10 @@
  *    absent, and an absent primary with backups is recovered again on the next open (this is why "absent" is not
  *    "first run" unless there are no backups); a crash after it leaves a complete, verified primary.
  * 4. Backups are only read here, never changed or removed, so every retry has the same material to work with.
+ * 5. A backup whose read fails with a transient error (`retry: 'fast'`: EBUSY, EMFILE, EAGAIN) is read again after
+ *    a short delay (the actor clock, {@link BACKUP_RETRY_DELAY_MS}), up to {@link BACKUP_READ_ATTEMPTS} reads, before
+ *    it is passed over: a newer backup that is fine is not given up for an older one because the disk was busy for a
+ *    moment. Any other failure (damage, a missing file, permissions, EIO) passes it over at once.
  *
  * "Absent" and "corrupt" are kept apart, and so is "could not read": a file that fails with `permission-denied`,
  * `io`, `busy` or `too-large` is not damaged, so it is never quarantined; the load goes to `failed` and waits for
@@ -221,6 +226,8 @@ export interface LoadContext {
   backups: BackupInfo[]
   /** Index in `backups` of the next one to try automatically. */
   nextBackup: number
+  /** Reads of `candidate` that failed with a transient error and were retried (fewer than BACKUP_READ_ATTEMPTS). */
+  backupRetries: number
   triedBackups: TriedBackup[]
   /** Why the load is `failed`. */
   error: SaveflowErrorData | null
@@ -235,6 +242,12 @@ interface Outcome {
 }
 
 const DAMAGE_CODES: readonly SaveflowErrorCode[] = ['corrupt', 'invalid-data']
+
+/** How many times recovery reads one backup whose reads fail with a transient (`retry: 'fast'`) error. */
+export const BACKUP_READ_ATTEMPTS = 3
+
+/** The delay (actor clock, ms) before the n-th read again of a busy backup: n times this. */
+export const BACKUP_RETRY_DELAY_MS = 100
 
 /**
  * Turns a rejection into error data. The contract is a `SaveflowError` (its `toJSON` is the data) or that data itself.
@@ -379,6 +392,9 @@ export const loadMachine = setup({
     isAbsent: ({ event }) => failureCode(event) === 'not-found',
     isDamaged: ({ event }) => DAMAGE_CODES.includes(failureCode(event) as SaveflowErrorCode),
     isFutureVersion: ({ event }) => failureCode(event) === 'future-version',
+    // A transient failure (EBUSY, EMFILE, EAGAIN) with reads left: the backup may well be fine.
+    mayReadBackupAgain: ({ context, event }) =>
+      outcomeOf(event).error?.retry === 'fast' && context.backupRetries + 1 < BACKUP_READ_ATTEMPTS,
     isNewerVersion: ({ context }) => context.document!.schemaVersion > context.targetVersion,
     isOlderVersion: ({ context }) => context.document!.schemaVersion < context.targetVersion,
     hasUntriedBackup: ({ context }) => context.nextBackup < context.backups.length,
@@ -418,11 +434,13 @@ export const loadMachine = setup({
     takeNextBackup: assign(({ context }) => ({
       candidate: context.backups[context.nextBackup]!,
       nextBackup: context.nextBackup + 1,
+      backupRetries: 0,
     })),
     pickBackup: assign(({ context, event }) => {
       assertEvent(event, 'load.useBackup')
-      return { candidate: context.backups.find((backup) => backup.id === event.backupId)! }
+      return { candidate: context.backups.find((backup) => backup.id === event.backupId)!, backupRetries: 0 }
     }),
+    noteBackupRetry: assign({ backupRetries: ({ context }) => context.backupRetries + 1 }),
     rejectCandidate: assign({
       triedBackups: ({ context, event }) => [
         ...context.triedBackups,
@@ -446,6 +464,7 @@ export const loadMachine = setup({
       candidate: null,
       backups: [],
       nextBackup: 0,
+      backupRetries: 0,
       triedBackups: [],
       error: null,
     }),
@@ -503,6 +522,10 @@ export const loadMachine = setup({
       }),
     }),
   },
+  delays: {
+    // The actor clock's time, never a timer of this file: 100 ms, then 200 ms.
+    backupRetryDelay: ({ context }) => BACKUP_RETRY_DELAY_MS * context.backupRetries,
+  },
 }).createMachine({
   id: 'load',
   initial: 'reading',
@@ -517,6 +540,7 @@ export const loadMachine = setup({
     quarantinedTo: null,
     backups: [],
     nextBackup: 0,
+    backupRetries: 0,
     triedBackups: [],
     error: null,
     needsUser: false,
@@ -591,9 +615,13 @@ export const loadMachine = setup({
             id: 'loadBackup',
             src: 'loadBackup',
             input: ({ context }) => ({ key: context.key, backupId: context.candidate!.id }),
-            onDone: backupRoutes('checkingBackup', 'storeDocument'),
-            onError: backupRoutes('checkingBackup', 'storeDocument'),
+            onDone: backupReadRoutes(),
+            onError: backupReadRoutes(),
           },
+        },
+        // Scenario: the backup's read failed with EBUSY/EMFILE/EAGAIN. Read it again shortly, not an older one.
+        retryingBackup: {
+          after: { backupRetryDelay: { target: 'loadingBackup' } },
         },
         checkingBackup: {
           always: [
@@ -672,8 +700,17 @@ function migratingRoutes() {
   ] as const
 }
 
+// Reading a backup: a transient failure reads it again (bounded); any other is passed over, as below.
+function backupReadRoutes() {
+  return [
+    { guard: 'succeeded', target: 'checkingBackup', actions: 'storeDocument' },
+    { guard: 'mayReadBackupAgain', target: 'retryingBackup', actions: 'noteBackupRetry' },
+    { target: 'choosing', actions: 'rejectCandidate' },
+  ] as const
+}
+
 // A backup that fails for any reason is only passed over: it is never moved or changed, so it stays for later.
-function backupRoutes(next: 'checkingBackup' | 'restoring', store: 'storeDocument' | 'storeMigrated') {
+function backupRoutes(next: 'restoring', store: 'storeMigrated') {
   return [
     { guard: 'succeeded', target: next, actions: store },
     { target: 'choosing', actions: 'rejectCandidate' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type AnyTransitionDefinition, createActor } from 'xstate'
+import { type AnyTransitionDefinition, createActor, SimulatedClock } from 'xstate'
 import { getAdjacencyMap, getShortestPaths, getStateNodes } from 'xstate/graph'
 import {
   type BackupInfo,
@@ -132,6 +132,8 @@ function scriptedDisk() {
         return { value: { ok: true, document: doc(VERSION + 1) } }
       case 'backup.corrupt':
         return { value: { ok: false, error: error('corrupt') } }
+      case 'backup.busy':
+        return { reason: new SaveflowError('busy', { sysCode: 'EBUSY' }) }
       case 'restore.ok':
         return { value: undefined }
       case 'restore.fail':
@@ -190,14 +192,19 @@ function modelStateOf(snapshot: ModelSnapshot): LoadModelState {
 /** Drives the real load machine along one path of the model, checking the real state after every step. */
 async function drive(path: { steps: { event: LoadModelEvent; state: ModelSnapshot }[] }): Promise<void> {
   const env = scriptedDisk()
+  // The actor clock: a retry delay passes only when the path says so.
+  const clock = new SimulatedClock()
   const actor = createActor(loadMachine.provide({ actors: loadActorsFrom(env.steps) }), {
     input: { key: KEY, schemaVersion: VERSION, emptyData: { empty: true } },
+    clock,
   })
   actor.start()
   try {
     for (const { event, state } of path.steps) {
       if ((event.type as string) === 'xstate.init') {
         // The initial step of a path: nothing to do.
+      } else if (event.type === 'clock.retryDelay') {
+        clock.increment(60_000)
       } else if (USER_EVENTS[event.type] !== undefined) {
         actor.send(USER_EVENTS[event.type]!() as never)
       } else {
@@ -222,7 +229,9 @@ async function settle(
       env.pending() !== null ||
       snapshot.status === 'done' ||
       snapshot.value === 'needsUser' ||
-      snapshot.value === 'failed'
+      snapshot.value === 'failed' ||
+      // Waiting on the actor clock, which only the path moves.
+      (snapshot.value as { recovering?: string }).recovering === 'retryingBackup'
     )
       return
     await ticks()

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { createActor, waitFor } from 'xstate'
+import { createActor, SimulatedClock, waitFor } from 'xstate'
 import {
+  BACKUP_READ_ATTEMPTS,
+  BACKUP_RETRY_DELAY_MS,
   type BackupInfo,
   type LoadedDocument,
   type LoadOutcome,
@@ -63,9 +65,10 @@ function fakeSteps(overrides: Partial<LoadSteps> = {}) {
   return { steps, calls, names: () => calls.map((call) => call.step) }
 }
 
-function start(steps: LoadSteps, schemaVersion = VERSION) {
+function start(steps: LoadSteps, schemaVersion = VERSION, clock?: SimulatedClock) {
   const actor = createActor(loadMachine.provide({ actors: loadActorsFrom(steps) }), {
     input: { key: KEY, schemaVersion, emptyData: EMPTY },
+    ...(clock === undefined ? {} : { clock }),
   })
   actor.start()
   return actor
@@ -180,6 +183,143 @@ describe('loadMachine', () => {
     expect(fake.calls.filter((call) => call.step === 'restoreBackup').map((call) => call.input)).toEqual([
       { key: KEY, backupId: 'b2' },
     ])
+  })
+
+  describe('a backup whose read fails for a moment', () => {
+    const busy = () => fail('busy')
+    const ticks = async () => {
+      for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve))
+    }
+    const reads = (fake: ReturnType<typeof fakeSteps>) =>
+      fake.calls
+        .filter((call) => call.step === 'loadBackup')
+        .map((call) => (call.input as { backupId: string }).backupId)
+
+    it('is read again after a delay of the actor clock and restored, not passed over for an older one', async () => {
+      let b1Reads = 0
+      const fake = fakeSteps({
+        loadPrimary: async () => fail('corrupt'),
+        listBackups: async () => [B1, B2],
+        loadBackup: async ({ backupId }) => {
+          if (backupId !== 'b1') return ok(doc(2))
+          b1Reads += 1
+          return b1Reads === 1 ? busy() : ok(doc(3))
+        },
+      })
+      const clock = new SimulatedClock()
+      const actor = start(fake.steps, VERSION, clock)
+      await ticks()
+
+      // Waiting on the clock: no second read yet, and the older backup is not touched.
+      expect(actor.getSnapshot().value).toEqual({ recovering: 'retryingBackup' })
+      expect(reads(fake)).toEqual(['b1'])
+      clock.increment(BACKUP_RETRY_DELAY_MS - 1)
+      await ticks()
+      expect(reads(fake)).toEqual(['b1'])
+      clock.increment(1)
+      const snapshot = await settled(actor)
+
+      expect(reads(fake)).toEqual(['b1', 'b1'])
+      expect(snapshot.output).toMatchObject({ source: 'backup', revision: 3 })
+      expect(snapshot.output?.recovery?.restoredFrom).toEqual(B1)
+      expect(snapshot.output?.recovery?.triedBackups).toEqual([{ backup: B1, rejectedFor: null }])
+    })
+
+    it(`is passed over after ${BACKUP_READ_ATTEMPTS} busy reads, rejected for busy`, async () => {
+      const fake = fakeSteps({
+        loadPrimary: async () => fail('corrupt'),
+        listBackups: async () => [B1, B2],
+        loadBackup: async ({ backupId }) => (backupId === 'b1' ? busy() : ok(doc(2))),
+      })
+      const clock = new SimulatedClock()
+      const actor = start(fake.steps, VERSION, clock)
+      for (let retry = 1; retry < BACKUP_READ_ATTEMPTS; retry++) {
+        await ticks()
+        expect(actor.getSnapshot().value).toEqual({ recovering: 'retryingBackup' })
+        // The delay grows with each retry.
+        clock.increment(BACKUP_RETRY_DELAY_MS * retry)
+      }
+      const snapshot = await settled(actor)
+
+      expect(reads(fake)).toEqual([...Array(BACKUP_READ_ATTEMPTS).fill('b1'), 'b2'])
+      expect(snapshot.output?.recovery?.restoredFrom).toEqual(B2)
+      expect(snapshot.output?.recovery?.triedBackups).toEqual([
+        { backup: B1, rejectedFor: expect.objectContaining({ code: 'busy', retry: 'fast' }) },
+        { backup: B2, rejectedFor: null },
+      ])
+    })
+
+    it.each([
+      ['corrupt', 'corrupt'],
+      ['permission-denied', 'permission-denied'],
+      ['io', 'io'],
+    ] as const)('is passed over at once when the read fails with %s', async (_, code) => {
+      const fake = fakeSteps({
+        loadPrimary: async () => fail('corrupt'),
+        listBackups: async () => [B1, B2],
+        loadBackup: async ({ backupId }) => (backupId === 'b1' ? fail(code) : ok(doc(2))),
+      })
+      // No clock moves: a retry would hang here.
+      const snapshot = await settled(start(fake.steps, VERSION, new SimulatedClock()))
+
+      expect(reads(fake)).toEqual(['b1', 'b2'])
+      expect(snapshot.output?.recovery?.restoredFrom).toEqual(B2)
+    })
+
+    it('counts the reads of each backup anew: the next one gets its own retries', async () => {
+      const fake = fakeSteps({
+        loadPrimary: async () => fail('corrupt'),
+        listBackups: async () => [B1, B2],
+        loadBackup: async ({ backupId }) =>
+          backupId === 'b1' || reads(fake).filter((id) => id === 'b2').length < 2 ? busy() : ok(doc(2)),
+      })
+      const clock = new SimulatedClock()
+      const actor = start(fake.steps, VERSION, clock)
+      for (let i = 0; i < BACKUP_READ_ATTEMPTS; i++) {
+        await ticks()
+        clock.increment(BACKUP_RETRY_DELAY_MS * BACKUP_READ_ATTEMPTS)
+      }
+      const snapshot = await settled(actor)
+
+      expect(reads(fake)).toEqual([...Array(BACKUP_READ_ATTEMPTS).fill('b1'), 'b2', 'b2'])
+      expect(snapshot.output?.recovery?.restoredFrom).toEqual(B2)
+    })
+
+    it('is read again when the user picked it, its count started over', async () => {
+      let b2Busy = 1
+      const fake = fakeSteps({
+        loadPrimary: async () => fail('corrupt'),
+        listBackups: async () => [B1, B2],
+        loadBackup: async ({ backupId }) => {
+          if (backupId === 'b1') return fail('corrupt')
+          if (b2Busy === 0) return ok(doc(2))
+          b2Busy -= 1
+          return busy()
+        },
+      })
+      const clock = new SimulatedClock()
+      const actor = start(fake.steps, VERSION, clock)
+      // b2 is busy once, then fine: restored automatically after one retry.
+      await ticks()
+      clock.increment(BACKUP_RETRY_DELAY_MS)
+      expect((await settled(actor)).output?.recovery?.restoredFrom).toEqual(B2)
+
+      // The user's pick goes through the same retries.
+      b2Busy = BACKUP_READ_ATTEMPTS
+      const picking = start(fake.steps, VERSION, clock)
+      for (let i = 0; i < BACKUP_READ_ATTEMPTS; i++) {
+        await ticks()
+        clock.increment(BACKUP_RETRY_DELAY_MS * BACKUP_READ_ATTEMPTS)
+      }
+      expect((await settled(picking)).value).toBe('needsUser')
+      b2Busy = 1
+      picking.send({ type: 'load.useBackup', backupId: 'b2' })
+      await ticks()
+      expect(picking.getSnapshot().value).toEqual({ recovering: 'retryingBackup' })
+      clock.increment(BACKUP_RETRY_DELAY_MS)
+      const picked = await waitFor(picking, (s) => s.status === 'done', { timeout: 2000 })
+      expect(picked.output?.recovery).toMatchObject({ restoredFrom: B2, needsUser: true })
+    })
   })
 
   it('breaks a tie of backup times by the higher revision', async () => {

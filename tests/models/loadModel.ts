@@ -15,6 +15,8 @@ export interface LoadModelContext {
   /** Backups not tried yet in this pass. */
   remaining: 0 | 1 | 2
   picked: boolean
+  /** Busy reads of the backup being tried that were retried (DESIGN.md "Errors": EBUSY retries fast). */
+  retries: 0 | 1 | 2
   problem: 'none' | 'absent' | 'damaged'
   /** How the load ended, once `ready`. */
   readyAs:
@@ -50,6 +52,8 @@ export type LoadModelEvent =
   | { type: 'backup.old' }
   | { type: 'backup.newer' }
   | { type: 'backup.corrupt' }
+  | { type: 'backup.busy' }
+  | { type: 'clock.retryDelay' }
   | { type: 'restore.ok' }
   | { type: 'restore.fail' }
   | { type: 'user.useBackup' }
@@ -63,6 +67,7 @@ export const MODEL_STATES = {
   quarantining: { value: { recovering: 'quarantining' }, step: 'quarantine' },
   listing: { value: { recovering: 'listing' }, step: 'listBackups' },
   loadingBackup: { value: { recovering: 'loadingBackup' }, step: 'loadBackup' },
+  retryingBackup: { value: { recovering: 'retryingBackup' }, step: null },
   migratingBackup: { value: { recovering: 'migratingBackup' }, step: 'migrate' },
   restoring: { value: { recovering: 'restoring' }, step: 'restoreBackup' },
   needsUser: { value: 'needsUser', step: null },
@@ -87,6 +92,8 @@ export const loadModel = setup({
     picked: ({ context }) => context.picked,
     moreBackups: ({ context }) => context.remaining > 0,
     hasBackups: ({ context }) => context.backups > 0,
+    // A backup busy for a moment is read again, three reads in all, before it is given up for an older one.
+    readsLeft: ({ context }) => context.retries < 2,
     // No file, no backups, and nothing was found wrong earlier: the very first run.
     firstRun: ({ context }) => context.problem === 'absent',
   },
@@ -95,15 +102,20 @@ export const loadModel = setup({
       problem: ({ context }) => (context.problem === 'none' ? 'absent' : context.problem),
     }),
     noteDamage: assign({ problem: 'damaged' }),
-    takeNext: assign({ remaining: ({ context }) => (context.remaining - 1) as 0 | 1, picked: false }),
+    takeNext: assign({
+      remaining: ({ context }) => (context.remaining - 1) as 0 | 1,
+      picked: false,
+      retries: 0,
+    }),
     toUser: assign({ picked: false }),
-    pick: assign({ picked: true }),
-    reset: assign({ backups: 0, remaining: 0, picked: false }),
+    pick: assign({ picked: true, retries: 0 }),
+    retry: assign({ retries: ({ context }) => (context.retries + 1) as 1 | 2 }),
+    reset: assign({ backups: 0, remaining: 0, picked: false, retries: 0 }),
   },
 }).createMachine({
   id: 'loadModel',
   initial: 'reading',
-  context: { backups: 0, remaining: 0, picked: false, problem: 'none', readyAs: null },
+  context: { backups: 0, remaining: 0, picked: false, retries: 0, problem: 'none', readyAs: null },
   states: {
     reading: {
       on: {
@@ -132,8 +144,14 @@ export const loadModel = setup({
           { guard: 'firstRun', target: 'ready', actions: assign({ readyAs: 'firstRun' }) },
           { target: 'needsUser', actions: 'toUser' },
         ],
-        'list.one': { target: 'loadingBackup', actions: assign({ backups: 1, remaining: 0, picked: false }) },
-        'list.two': { target: 'loadingBackup', actions: assign({ backups: 2, remaining: 1, picked: false }) },
+        'list.one': {
+          target: 'loadingBackup',
+          actions: assign({ backups: 1, remaining: 0, picked: false, retries: 0 }),
+        },
+        'list.two': {
+          target: 'loadingBackup',
+          actions: assign({ backups: 2, remaining: 1, picked: false, retries: 0 }),
+        },
         'list.fail': 'failed',
       },
     },
@@ -143,7 +161,11 @@ export const loadModel = setup({
         'backup.old': 'migratingBackup',
         'backup.newer': [...rejected],
         'backup.corrupt': [...rejected],
+        'backup.busy': [{ guard: 'readsLeft', target: 'retryingBackup', actions: 'retry' }, ...rejected],
       },
+    },
+    retryingBackup: {
+      on: { 'clock.retryDelay': 'loadingBackup' },
     },
     migratingBackup: {
       on: {
