@@ -419,7 +419,14 @@ export const loadMachine = setup({
       },
     })),
     // An absent primary keeps an earlier problem: after a quarantine, "missing" is a consequence, not the cause.
-    noteAbsent: assign({ problem: ({ context, event }) => context.problem ?? failureOf(event) }),
+    noteAbsent: assign({
+      problem: ({ context, event }) => context.problem ?? failureOf(event),
+      // The step may know that the file went to quarantine earlier (a recovery cut short before its restore).
+      quarantinedTo: ({ context, event }) => {
+        const moved = failureOf(event).details?.quarantined
+        return context.quarantinedTo ?? (typeof moved === 'string' ? moved : null)
+      },
+    }),
     noteDamage: assign({ problem: ({ event }) => failureOf(event) }),
     storeError: assign({ error: ({ event }) => failureOf(event) }),
     storeQuarantine: assign({

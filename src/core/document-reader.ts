@@ -114,7 +114,21 @@ export async function readDocumentFile(
       )
     }
     const bytes = await storage.read(path, { maxBytes: definition.maxBytes })
-    return { ok: true, bytes, snapshot: definition.codec.decode(bytes, definition.kind) }
+    try {
+      return { ok: true, bytes, snapshot: definition.codec.decode(bytes, definition.kind) }
+    } catch (error) {
+      // Damaged bytes: their size still tells a user which file it is (the recovery dialog lists it).
+      const e = toSaveflowError(error)
+      return failure(
+        path,
+        new SaveflowError(e.code, {
+          message: e.message,
+          cause: e,
+          ...(e.sysCode === undefined ? {} : { sysCode: e.sysCode }),
+          details: { ...e.details, size: bytes.length },
+        }),
+      )
+    }
   } catch (error) {
     return failure(path, error)
   }

@@ -115,6 +115,8 @@ export interface SaveflowErrorOptions {
   sysCode?: string
   /** A more specific message than the code's default, for example naming the lock holder. */
   message?: string
+  /** A more specific hint than the code's default, when the default would mislead (a missing file with backups). */
+  hint?: string
   /** Structured details for logs and UIs (for example `{ holder: { pid, host } }`). */
   details?: Readonly<Record<string, unknown>>
 }
@@ -134,7 +136,7 @@ export class SaveflowError extends Error {
       options.cause === undefined ? {} : { cause: options.cause },
     )
     this.code = code
-    this.hint = ERROR_TEXT[code].hint
+    this.hint = options.hint ?? ERROR_TEXT[code].hint
     this.retry = RETRY_CLASS[code]
     this.sysCode = options.sysCode
     this.details = options.details
@@ -192,6 +194,7 @@ export function toSaveflowError(error: unknown): SaveflowError {
   if (isErrorData(error)) {
     return new SaveflowError(error.code, {
       message: error.message,
+      ...(typeof error.hint === 'string' && error.hint !== '' ? { hint: error.hint } : {}),
       ...(error.sysCode === undefined ? {} : { sysCode: error.sysCode }),
       ...(error.details === undefined ? {} : { details: error.details }),
     })

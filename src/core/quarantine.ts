@@ -1,4 +1,4 @@
-import { formatStamp } from './backups'
+import { formatStamp, parseStamp } from './backups'
 import { toSaveflowError } from './errors'
 import { baseName, joinPath, parentDir, QUARANTINE_DIR, SAVEFLOW_DIR } from './paths'
 import type { StorageBackend } from './storage'
@@ -107,4 +107,48 @@ export async function listQuarantine(storage: StorageBackend): Promise<string[]>
   }
   await walk(QUARANTINE_DIR, 0)
   return found.sort()
+}
+
+/** A file that was moved to quarantine from a document's path, as its name tells it. */
+export interface QuarantinedCopy {
+  /** Its path in quarantine. */
+  path: string
+  /** The path it was moved from. */
+  from: string
+  /** When it was moved, ms since the epoch. */
+  at: number
+  /** Why (the slug in its name, such as `checksum-mismatch`). */
+  reason: string
+}
+
+/**
+ * The quarantined copies of `path` (named as {@link quarantinePathFor} names them), newest first. An empty list when
+ * there are none or the quarantine folder cannot be read: this only adds detail to a report.
+ */
+export async function quarantinedCopiesOf(storage: StorageBackend, path: string): Promise<QuarantinedCopy[]> {
+  const probe = quarantinePathFor(path, 'x', 0)
+  const folder = parentDir(probe)
+  const name = baseName(path)
+  const dot = name.lastIndexOf('.')
+  const stem = dot > 0 ? name.slice(0, dot) : name
+  const ext = dot > 0 ? name.slice(dot) : ''
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  const pattern = new RegExp(
+    `^${literal(stem)}\\.(\\d{8}T\\d{9}Z)-([a-z0-9-]+?)(?:-\\d{1,2})?${literal(ext)}$`,
+  )
+  let entries: Awaited<ReturnType<StorageBackend['list']>>
+  try {
+    entries = await storage.list(folder)
+  } catch {
+    return []
+  }
+  const copies: QuarantinedCopy[] = []
+  for (const entry of entries) {
+    if (entry.isDirectory) continue
+    const m = pattern.exec(entry.name)
+    const at = m === null ? null : parseStamp(m[1]!)
+    if (m === null || at === null) continue
+    copies.push({ path: joinPath(folder, entry.name), from: path, at, reason: m[2]! })
+  }
+  return copies.sort((a, b) => b.at - a.at || b.path.localeCompare(a.path))
 }

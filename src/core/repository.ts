@@ -18,7 +18,13 @@ import { SaveflowError, type SaveflowErrorCode, toSaveflowError } from './errors
 import { createJournalSalvage } from './journal-salvage'
 import { createJournalStore, resolveCompaction } from './journal-store'
 import { documentPath, parseDocumentKey } from './paths'
-import { copyToQuarantine, listQuarantine, moveToQuarantine, type QuarantineResult } from './quarantine'
+import {
+  copyToQuarantine,
+  listQuarantine,
+  moveToQuarantine,
+  type QuarantineResult,
+  quarantinedCopiesOf,
+} from './quarantine'
 import type { Repository, RepositoryEvent, RepositoryOptions } from './repository-types'
 import type { WriteResult } from './save-coordinator'
 
@@ -199,10 +205,24 @@ export function createRepository(options: RepositoryOptions): Repository {
   async function noteBackups(key: string, result: LoadFailure): Promise<LoadFailure> {
     const backups = await listBackups(storage, key).catch(() => [])
     if (backups.length === 0) return result
-    const error = new SaveflowError('not-found', {
-      message: 'The file does not exist, but backups of it do.',
-      details: { path: result.path, backups: backups.length },
-    })
+    // A recovery that stopped between its quarantine and its restore leaves the file there: it was damaged, not lost.
+    const [moved] = await quarantinedCopiesOf(storage, documentPath(key))
+    const error =
+      moved === undefined
+        ? new SaveflowError('not-found', {
+            message: 'The file does not exist, but backups of it do.',
+            details: { path: result.path, backups: backups.length },
+          })
+        : new SaveflowError('not-found', {
+            message: `The file was damaged (${moved.reason}) and moved to quarantine as ${moved.path}, but not replaced yet; backups of it exist.`,
+            hint: 'A verified backup is restored; the quarantined file stays as it is.',
+            details: {
+              path: result.path,
+              backups: backups.length,
+              quarantined: moved.path,
+              quarantineReason: moved.reason,
+            },
+          })
     return { ...result, error }
   }
 

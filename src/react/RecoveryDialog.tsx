@@ -215,7 +215,7 @@ export function RecoveryDialog({
                 <time dateTime={new Date(backup.savedAt).toISOString()}>
                   {RECOVERY_TEXT.backupRow(
                     formatAgo(now - backup.savedAt),
-                    formatBytes(backup.bytes),
+                    backup.bytes === null ? RECOVERY_TEXT.sizeUnknown : formatBytes(backup.bytes),
                     backup.revision,
                   )}
                 </time>

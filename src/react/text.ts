@@ -156,6 +156,7 @@ export const RECOVERY_TEXT = {
   backupsFailed: 'The backups could not be listed.',
   backupRow: (ago: string, size: string, revision: number) => `${ago} · ${size} · revision ${revision}`,
   damaged: 'damaged',
+  sizeUnknown: 'size unknown',
   previewLabel: 'Preview of the selected backup',
   previewEmpty: 'Select a backup to preview it.',
   previewLoading: 'Loading preview…',

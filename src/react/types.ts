@@ -8,8 +8,8 @@ export interface BackupInfo {
   savedAt: number
   /** Revision of the backed-up version. */
   revision: number
-  /** Size on disk, in bytes. */
-  bytes: number
+  /** Size on disk, in bytes; `null` when it is not known (a damaged backup that could not be read). */
+  bytes: number | null
   /** True when the backup failed verification; it is listed so the user sees it exists, but cannot be restored. */
   damaged?: boolean
 }

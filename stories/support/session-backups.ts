@@ -32,7 +32,7 @@ export function createSessionBackups(session: WorkspaceSession, repository: Repo
               id: backup.name,
               savedAt: backup.takenAt,
               revision: backup.revision,
-              bytes: stat?.size ?? 0,
+              bytes: stat?.size ?? null,
               damaged: true,
             }
           }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { z } from 'zod'
 import { DOCUMENTS, settingsDocument } from '../../src/core/documents'
+import { toSaveflowError } from '../../src/core/errors'
 import { createRepository, type RepositoryEvent, type RepositoryOptions } from '../../src/core/repository'
 import { cacheDataSchema, userSettingsV1Schema } from '../../src/core/schemas'
 import { snapshotCodec } from '../../src/core/snapshot-codec'
@@ -374,6 +375,52 @@ describe('repository: quarantine', () => {
     )
     expect(storage.readText(first.to)).toMatch(/"rev":1,/)
     expect(await repo.listQuarantine()).toEqual([first.to, second.to].sort())
+  })
+
+  it('says a missing file with backups was quarantined, when a copy of it is there (a recovery cut short)', async () => {
+    const { repo, storage, clock } = setup({ config: { backupInterval: MINUTE } })
+    await repo.save('settings', sampleSettings(), 1)
+    clock.now += 2 * MINUTE
+    await repo.save('settings', sampleSettings(), 2)
+    expect(await repo.listBackups('settings')).toHaveLength(1)
+
+    // The app moved the damaged file away and stopped before its restore.
+    const moved = await repo.quarantine('settings', 'checksum-mismatch')
+    const load = await repo.load('settings')
+
+    expect(load.ok).toBe(false)
+    if (load.ok) return
+    expect(load.error.code).toBe('not-found')
+    expect(load.error.message).toContain(moved.to)
+    expect(load.error.message).toContain('damaged (checksum-mismatch)')
+    expect(load.error.message).not.toBe('The file does not exist, but backups of it do.')
+    expect(load.error.hint).not.toBe('It is created on the first save.')
+    expect(load.error.details).toMatchObject({ quarantined: moved.to, quarantineReason: 'checksum-mismatch' })
+    // The hint survives the trip as data (events, rpc).
+    expect(toSaveflowError(load.error.toJSON()).hint).toBe(load.error.hint)
+
+    // Gone without a quarantined copy: the plain message.
+    await storage.rename(moved.to, 'elsewhere.json')
+    const plain = await repo.load('settings')
+    expect(!plain.ok && plain.error.message).toBe('The file does not exist, but backups of it do.')
+  })
+
+  it('tells the size of a damaged backup in its error', async () => {
+    const { repo, storage, clock } = setup({ config: { backupInterval: MINUTE } })
+    await repo.save('settings', sampleSettings(), 1)
+    clock.now += 2 * MINUTE
+    await repo.save('settings', sampleSettings(), 2)
+    const [backup] = await repo.listBackups('settings')
+    const text = storage.readText(backup!.path)!
+    await storage.writeAtomic(
+      backup!.path,
+      text.replace(/"checksum":"crc32:[0-9a-f]{8}"/, '"checksum":"crc32:00000000"'),
+    )
+
+    const read = await repo.readBackup('settings', backup!)
+    expect(read.ok).toBe(false)
+    expect(!read.ok && read.error.code).toBe('corrupt')
+    expect(!read.ok && read.error.details?.size).toBe(new TextEncoder().encode(text).length)
   })
 
   it('reports quarantining a missing file as not-found', async () => {

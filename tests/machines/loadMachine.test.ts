@@ -126,6 +126,20 @@ describe('loadMachine', () => {
     expect(fake.names()).toEqual(['loadPrimary', 'listBackups', 'loadBackup', 'restoreBackup'])
   })
 
+  it('reports where a missing primary went when the step knows it was quarantined earlier', async () => {
+    const moved = '.saveflow/quarantine/project.20260115T100000000Z-checksum-mismatch.json'
+    const fake = fakeSteps({
+      loadPrimary: async () => fail('not-found', { quarantined: moved }),
+      listBackups: async () => [B1],
+      loadBackup: async () => ok(doc(3)),
+    })
+    const snapshot = await settled(start(fake.steps))
+
+    expect(snapshot.output?.recovery).toMatchObject({ problem: { code: 'not-found' }, quarantinedTo: moved })
+    // Nothing is moved again: the file is already in quarantine.
+    expect(fake.names()).toEqual(['loadPrimary', 'listBackups', 'loadBackup', 'restoreBackup'])
+  })
+
   it('quarantines a corrupt primary first, then verifies and restores a backup', async () => {
     const fake = fakeSteps({
       loadPrimary: async () => fail('corrupt'),

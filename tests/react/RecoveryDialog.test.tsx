@@ -79,6 +79,32 @@ describe('RecoveryDialog', () => {
     expect(within(dialog).getByLabelText(/revision 12 \(damaged\)/)).toBeDisabled()
   })
 
+  it('shows the real size of a damaged backup, and says so when it is not known instead of 0 B', async () => {
+    const list = vi.fn(async () => [
+      { id: 'b2', savedAt: NOW - 2 * 3_600_000, revision: 30, bytes: 2048, damaged: true },
+      { id: 'b1', savedAt: NOW - 5 * 3_600_000, revision: 12, bytes: null, damaged: true },
+    ])
+    renderDialog(needsUserReport, { backups: adapterWith({ list }) })
+    const dialog = screen.getByRole('dialog')
+    expect(await within(dialog).findByLabelText('2 h ago · 2.0 KB · revision 30 (damaged)')).toBeDisabled()
+    expect(within(dialog).getByLabelText('5 h ago · size unknown · revision 12 (damaged)')).toBeDisabled()
+    expect(within(dialog).queryByText(/0 B/)).toBeNull()
+  })
+
+  it('names the quarantined file when an interrupted recovery left the document missing', async () => {
+    const moved = '.saveflow/quarantine/project.20260115T100000000Z-checksum-mismatch.json'
+    const problem = new SaveflowError('not-found', {
+      message: `The file was damaged (checksum-mismatch) and moved to quarantine as ${moved}, but not replaced yet; backups of it exist.`,
+      hint: 'A verified backup is restored; the quarantined file stays as it is.',
+      details: { quarantined: moved },
+    }).toJSON()
+    renderDialog({ ...restoredReport, problem, quarantinedTo: moved })
+    const dialog = screen.getByRole('dialog', { name: 'project was restored from a backup' })
+    expect(dialog).toHaveAccessibleDescription(/damaged \(checksum-mismatch\) and moved to quarantine/)
+    expect(dialog).not.toHaveAccessibleDescription(/does not exist|created on the first save/)
+    expect(within(dialog).getByText(moved)).toBeInTheDocument()
+  })
+
   it('previews a backup, restores it and says that it can be undone', async () => {
     const onRestored = vi.fn()
     const { backups } = renderDialog(restoredReport, { onRestored })

@@ -20,11 +20,13 @@ export function createBackupsAdapter(client: RpcClient, session: WorkspaceSessio
         backups.map(async (backup): Promise<BackupInfo> => {
           const read = await client.readBackup(key, backup.name)
           if (!read.ok) {
+            // A damaged backup's error tells its size when its bytes were read; else it is not known (never "0 B").
+            const size = read.error.details?.size
             return {
               id: backup.name,
               savedAt: backup.takenAt,
               revision: backup.revision,
-              bytes: 0,
+              bytes: typeof size === 'number' ? size : null,
               damaged: true,
             }
           }

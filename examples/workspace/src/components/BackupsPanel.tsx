@@ -128,7 +128,12 @@ function BackupsOf({ documentKey: key }: { documentKey: string }) {
                 {new Date(backup.savedAt).toLocaleString()}
               </time>
               <span className="meta">
-                revision {backup.revision} · {backup.damaged === true ? 'damaged' : formatBytes(backup.bytes)}
+                revision {backup.revision} ·{' '}
+                {backup.damaged === true
+                  ? 'damaged'
+                  : backup.bytes === null
+                    ? 'size unknown'
+                    : formatBytes(backup.bytes)}
               </span>
             </div>
             <div className="row">
