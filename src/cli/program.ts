@@ -87,7 +87,7 @@ function buildProgram(
     .argument('<dir>', 'the workspace folder')
     .option(
       '--quarantine-unrecoverable',
-      'also move damaged files that have no valid backup to quarantine (that document then starts empty)',
+      'also move damaged files that have no valid backup, and the damaged backups that are all that is left of them, to quarantine (that document then starts empty)',
     )
     .option(
       '--keep-journal-prefix',

@@ -82,6 +82,8 @@ export const FIX_TEXT = {
   olderVersion: (from: number, to: number) =>
     `It migrates from schema version ${from} to ${to} on the next load (a backup is taken first).`,
   quarantineBackup: 'repair moves it to .saveflow/quarantine/.',
+  keepOnlyBackup:
+    'No valid copy of this document is left, so repair keeps it where it is (the app lists it, and it may still be salvaged by hand); "saveflow repair --quarantine-unrecoverable" moves it to .saveflow/quarantine/ and the document starts empty.',
   unusableBackup: 'It cannot be restored by this version; repair leaves it alone.',
   overLimit: (extra: number, keep: number) =>
     `compact removes the ${extra} oldest (the limit is ${keep} per document).`,
@@ -100,6 +102,8 @@ export const FIX_TEXT = {
 /** Messages of problems that have no `SaveflowError` behind them. */
 export const PROBLEM_TEXT = {
   missingWithBackups: 'The file is missing, but backups of it exist.',
+  missingQuarantined: (path: string, reason: string) =>
+    `The file is missing, but backups of it exist; it was moved to quarantine as ${path} (${reason}) and not replaced.`,
   olderVersion: 'The file has an older schema version.',
   overLimit: (count: number) => `${count} backups are kept.`,
   expired: (savedAt: string) => `The cache expired (saved ${savedAt}).`,

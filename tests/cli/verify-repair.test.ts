@@ -170,14 +170,56 @@ describe('saveflow verify and repair of a damaged primary', { timeout: 30_000 },
       expect.objectContaining({ code: 'primary-corrupt', severity: 'needs-choice', key: 'project' }),
     )
 
+    const backups = await backupsOf(dir, 'project')
     const repair = await saveflow(['repair', dir])
     expect(repair.code).toBe(2)
     expect(await readFile(join(dir, 'project.json'))).toEqual(damaged)
-    // The damaged backup itself was repairable: it went to quarantine.
-    expect(await backupsOf(dir, 'project')).toEqual([])
+    // No valid copy is left: the damaged backup stays where it is, part of the choice.
+    expect(await backupsOf(dir, 'project')).toEqual(backups)
     expect(
       (await listFiles(dir)).filter((path) => path.startsWith('.saveflow/quarantine/backups/project/')),
-    ).toHaveLength(1)
+    ).toHaveLength(0)
+  })
+
+  it('keeps needing a choice when the app quarantined the file and every backup is damaged', async () => {
+    const dir = await workspaceWithBackup()
+    const backups = await backupsOf(dir, 'project')
+    expect(backups.length).toBeGreaterThan(0)
+    for (const backup of backups) await flipByte(join(dir, backup))
+    await flipByte(join(dir, 'project.json'))
+    // The app's recovery moved the damaged file to quarantine and stopped before a restore.
+    const moved = '.saveflow/quarantine/project.20260115T100000000Z-checksum-mismatch.json'
+    await mkdir(join(dir, '.saveflow/quarantine'), { recursive: true })
+    await rename(join(dir, 'project.json'), join(dir, moved))
+
+    const verify = await saveflowJson<VerifyReport>(['verify', dir])
+    expect(verify.code).toBe(2)
+    const missing = verify.json.problems.find((problem) => problem.code === 'primary-missing')
+    expect(missing).toMatchObject({ severity: 'needs-choice', key: 'project' })
+    expect(missing?.message).toContain(moved)
+    expect(verify.json.problems).toContainEqual(
+      expect.objectContaining({ code: 'backup-corrupt', severity: 'needs-choice' }),
+    )
+
+    // A plain repair does not make it look like a first run: the damaged backups stay, and it still says so.
+    const repair = await saveflowJson<RepairReport>(['repair', dir])
+    expect(repair.code).toBe(2)
+    expect(repair.json.actions.filter((action) => action.type === 'backup-quarantined')).toEqual([])
+    expect(await backupsOf(dir, 'project')).toEqual(backups)
+    expect((await saveflow(['verify', dir])).code).toBe(2)
+
+    // Asked to, it moves them to quarantine: the document then starts empty, every byte kept.
+    const forced = await saveflowJson<RepairReport>(['repair', dir, '--quarantine-unrecoverable'])
+    expect(forced.code).toBe(0)
+    expect(forced.json.actions.filter((action) => action.type === 'backup-quarantined')).toHaveLength(
+      backups.length,
+    )
+    expect(await backupsOf(dir, 'project')).toEqual([])
+    const files = await listFiles(dir)
+    expect(files).toContain(moved)
+    expect(files.filter((path) => path.startsWith('.saveflow/quarantine/backups/project/'))).toHaveLength(
+      backups.length,
+    )
   })
 
   it('moves an unrecoverable primary to quarantine only when asked to', async () => {

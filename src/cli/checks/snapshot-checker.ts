@@ -11,6 +11,7 @@ import {
   isTempFileName,
   joinPath,
 } from '../../core/paths'
+import { quarantinedCopiesOf } from '../../core/quarantine'
 import type { DocumentKind } from '../../core/status'
 import { FIX_TEXT, PROBLEM_TEXT } from '../text'
 import type {
@@ -29,7 +30,9 @@ import type { CompactAction, DocumentReport, Problem, RepairAction } from './rep
  * The checker of the documents that have backups: `settings.json`, `project.json` with `project.journal.jsonl`, and
  * the conversation logs `conversations/<id>.jsonl`. Its repair is the load machine's recovery, run ahead of time: a
  * damaged (`corrupt`, `invalid-data`) or missing primary is replaced by the newest backup that verifies, a damaged
- * backup is quarantined, a torn log tail is cut off (a copy kept). What the load machine leaves alone (too large,
+ * backup is quarantined, a torn log tail is cut off (a copy kept). A document with no valid copy left (its file
+ * missing or damaged, every backup damaged) needs a choice: its damaged backups stay where they are unless
+ * `--quarantine-unrecoverable` is given, so a plain repair never turns it into what looks like a first run. What the load machine leaves alone (too large,
  * unreadable, a newer version) is left alone here too, and so is a log damaged in the middle, unless asked.
  */
 
@@ -136,6 +139,7 @@ async function checkSnapshotDocument(
   const problems: Problem[] = []
   const add = (problem: Omit<Problem, 'key'>) => problems.push({ key, ...problem })
   const valid = backups.find((backup) => backup.valid)
+  const onlyCopies = noValidCopy(primary.status, backups)
   const message = primary.error?.message ?? ''
   switch (primary.status) {
     case 'ok': {
@@ -180,11 +184,16 @@ async function checkSnapshotDocument(
     }
     case 'missing':
       if (backups.length > 0) {
+        // A recovery the app began and did not finish leaves the damaged file in quarantine: say where.
+        const [moved] = await quarantinedCopiesOf(ctx.storage, path)
         add({
           code: 'primary-missing',
           severity: valid === undefined ? 'needs-choice' : 'repairable',
           path,
-          message: PROBLEM_TEXT.missingWithBackups,
+          message:
+            moved === undefined
+              ? PROBLEM_TEXT.missingWithBackups
+              : PROBLEM_TEXT.missingQuarantined(moved.path, moved.reason),
           fix:
             valid === undefined
               ? FIX_TEXT.missingNoValidBackup
@@ -238,12 +247,18 @@ async function checkSnapshotDocument(
     if (backup.valid) continue
     const reason = backup.error?.reason
     const text = backup.error?.message ?? backup.status
+    const corrupt = backup.status === 'corrupt'
     add({
-      code: backup.status === 'corrupt' ? 'backup-corrupt' : 'backup-unusable',
-      severity: backup.status === 'corrupt' ? 'repairable' : 'info',
+      code: corrupt ? 'backup-corrupt' : 'backup-unusable',
+      // The only copies left are not moved by a plain repair: that is part of the document's choice.
+      severity: corrupt ? (onlyCopies ? 'needs-choice' : 'repairable') : 'info',
       path: backup.path,
       message: reason === null || reason === undefined ? text : `${text} (${reason})`,
-      fix: backup.status === 'corrupt' ? FIX_TEXT.quarantineBackup : FIX_TEXT.unusableBackup,
+      fix: corrupt
+        ? onlyCopies
+          ? FIX_TEXT.keepOnlyBackup
+          : FIX_TEXT.quarantineBackup
+        : FIX_TEXT.unusableBackup,
     })
   }
   const keep = ctx.config.backupCount
@@ -282,9 +297,11 @@ async function repairSnapshotDocument(
     }
   }
 
-  // Damaged backups first: they never count as a way back, and nothing below reads them.
+  // Damaged backups first: they never count as a way back, and nothing below reads them. Unless they are all that is
+  // left of the document: then they stay, unless asked (moving them would leave what looks like a first run).
+  const keepBackups = noValidCopy(document.status, document.backups) && !options.quarantineUnrecoverable
   for (const backup of document.backups) {
-    if (backup.status !== 'corrupt') continue
+    if (backup.status !== 'corrupt' || keepBackups) continue
     await attempt(backup.path, async () => {
       const moved = await ctx.repository.quarantineBackup(key, backup.name, backup.error?.reason ?? 'corrupt')
       return { type: 'backup-quarantined', key, path: backup.path, to: moved.to }
@@ -352,6 +369,17 @@ async function repairSnapshotDocument(
     })
   }
   return actions
+}
+
+/**
+ * True when nothing of the document verifies: its file is missing or damaged and no backup is valid, while damaged
+ * backups exist. Those backups are then the only copies of it outside quarantine.
+ */
+function noValidCopy(status: string, backups: readonly { valid: boolean; status: string }[]): boolean {
+  const lost = status === 'missing' || status === 'corrupt' || status === 'invalid'
+  return (
+    lost && backups.some((backup) => backup.status === 'corrupt') && !backups.some((backup) => backup.valid)
+  )
 }
 
 async function compactSnapshotDocuments(
