@@ -865,27 +865,21 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const verify = await runCliJson<VerifyReport>(['verify', dir])
     expect(verify.code).toBe(2)
     expect(verify.report.result).toBe('needs-choice')
-    expect(verify.report.summary).toMatchObject({ needsChoice: 1, invalidBackups: 2 })
+    expect(verify.report.summary).toMatchObject({ needsChoice: 3, invalidBackups: 2 })
     expect(verify.report.problems.map((problem) => [problem.code, problem.severity, problem.path])).toEqual([
       ['primary-corrupt', 'needs-choice', 'project.json'],
       ...written.projectBackups.map((name) => [
         'backup-corrupt',
-        'repairable',
+        'needs-choice',
         `.saveflow/backups/project/${name}`,
       ]),
     ])
 
-    // What repair can do without a choice it does (the damaged backups go to quarantine); the project stays as it is.
+    // No valid copy is left, so the damaged backups are part of the choice: a plain repair moves nothing.
     const repair = await runCliJson<RepairReport>(['repair', dir])
     expect(repair.code).toBe(2)
-    expect(repair.report.actions.map((action) => action.type)).toEqual([
-      'backup-quarantined',
-      'backup-quarantined',
-    ])
-    for (const action of repair.report.actions as Extract<RepairAction, { type: 'backup-quarantined' }>[]) {
-      expect(await holds(dir, action.to, damaged.get(action.path)!)).toBe(true)
-    }
-    expect(await holds(dir, 'project.json', damaged.get('project.json')!)).toBe(true)
+    expect(repair.report.actions).toEqual([])
+    expect(await contentsOf(dir)).toEqual(before)
 
     // No backup is left to restore: an error, and nothing changes.
     const files = await listFiles(dir)
@@ -898,11 +892,15 @@ describe('the saveflow CLI on folders the app wrote', () => {
     const conversations = await contentsOf(nodePath.join(dir, 'conversations'))
     const choose = await runCliJson<RepairReport>(['repair', dir, '--quarantine-unrecoverable'])
     expect(choose.code).toBe(0)
-    expect(choose.report.actions).toMatchObject([
-      { type: 'quarantined', key: 'project', path: 'project.json' },
+    expect(choose.report.actions.map((action) => action.type).sort()).toEqual([
+      'backup-quarantined',
+      'backup-quarantined',
+      'quarantined',
     ])
-    const moved = choose.report.actions[0] as Extract<RepairAction, { type: 'quarantined' }>
-    expect(await holds(dir, moved.to, damaged.get('project.json')!)).toBe(true)
+    for (const action of choose.report.actions) {
+      if (action.type !== 'backup-quarantined' && action.type !== 'quarantined') continue
+      expect(await holds(dir, action.to, damaged.get(action.path)!)).toBe(true)
+    }
     expect(await filesLost(before, dir)).toEqual([])
     expect(choose.report.after).toMatchObject({ result: 'healthy', exitCode: 0 })
 
