@@ -9,24 +9,18 @@ import type { StorageBackend } from './storage'
  * Saves that outlive a damaged `project.json`. The project is a snapshot plus a journal of the saves since it; when
  * the snapshot is damaged, recovery moves both to quarantine and opens the newest backup. Alone, that backup is
  * older than the journal: every save the journal holds would be lost, although those records are intact and
- * checksummed. But the journal names the snapshot it starts from, by revision and checksum, and a journal's patches
- * only mean something on that very state: on any other one (older, newer, a compaction in between), they would
- * apply to data they were not diffed against. So only the backup that is exactly the journal's base can be
- * extended, and replaying the journal on it gives back every acknowledged save, just as a normal load of snapshot
- * and journal would. Every backup of the project starts the journal afresh (`journal-store.ts` compacts first and
- * writes the backup from the bytes of `project.json`), so the newest backup is that base unless a compaction came
- * after it.
+ * checksummed. But the journal names the snapshot it starts from, by revision and checksum, and interval backups
+ * are written from that same state. So when the backup being opened is exactly the journal's base, replaying the
+ * journal on it gives back every acknowledged save, just as a normal load of snapshot and journal would.
  *
  * Scenario A: the journal starts at this backup (same revision, same data checksum): its whole saves are replayed,
  * a torn tail is ignored, damage in the middle stops the replay at the last whole save (the same rules as a load).
- * Scenario B: it starts elsewhere (an older snapshot, a compaction after the backup): nothing of it applies; the
- * backup opens as it is. The journal stays in quarantine either way: salvage only reads.
+ * Scenario B: it starts elsewhere (an older snapshot, a compaction in between): nothing of it applies; the backup
+ * opens as it is. The journal stays in quarantine either way: salvage only reads.
  *
  * Only a journal quarantined with its snapshot by this repository is considered (or, while that snapshot is gone,
  * the journal still at its own path because its own move failed), and only until the next restore
  * of the document: after that the user has chosen a state, and an older journal must not bring discarded edits back.
- * So a reopen after a cut between the quarantine of `project.json` and the restore opens the backup alone; the
- * journal is kept (in quarantine, or at its path until the next write copies it there).
  */
 export interface JournalSalvage {
   /** Notes a journal moved to quarantine (fed every repository event). */

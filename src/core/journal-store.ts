@@ -138,11 +138,8 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
     compaction,
     ...(options.checkWhole === undefined ? {} : { checkWhole: options.checkWhole }),
   }
-  /**
-   * Writes without the whole check: the state on disk (compacted before a backup or a restore, as its saves checked
-   * it), and a restore's data, which the backup's load parsed whole.
-   */
-  const stateCtx: WriteContext = { storage, now, emit, compaction }
+  /** A restore writes data the backup's load parsed whole, and first the current state as it is on disk. */
+  const restoreCtx: WriteContext = { storage, now, emit, compaction }
 
   /** Runs `task` after every earlier task on `key` settled. */
   function serial<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -226,14 +223,6 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
    * A backup of the state on disk, written out as a snapshot. Never a hard link of `project.json`: unlike a snapshot
    * file about to be replaced, it stays the live file for many saves, and a link would share its blocks, so damage
    * to the one would be damage to the other.
-   *
-   * A backup of the project (interval, manual) also starts the journal afresh: when the journal holds saves (or
-   * `project.json` is not the current state), the state is first compacted into `project.json` with a journal that
-   * starts from it, and the backup is written from those very bytes. So the newest backup is always the snapshot
-   * the journal starts from, and when `project.json` is damaged, recovery replays the journal on that backup and
-   * loses no acknowledged save (`journal-salvage.ts`). A failed compaction fails the backup; the state it leaves
-   * says what the next save must repair (a rewrite, a journal reset). The backup a restore keeps of the replaced
-   * state is not the base of anything: the restore compacts as it needs to itself.
    */
   async function takeBackup(
     key: string,
@@ -241,25 +230,7 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
     state: DocState,
     reason: 'interval' | 'manual' | 'restore',
   ) {
-    let bytes: Uint8Array | undefined
-    if (reason !== 'restore' && definition.layout === 'snapshot+journal' && !startsJournal(state)) {
-      const update = (next: DocState) => states.set(key, next)
-      await writeCompacted(
-        stateCtx,
-        key,
-        definition,
-        state,
-        state,
-        'rewrite',
-        update,
-        undefined,
-        (snapshot) => {
-          bytes = snapshot
-        },
-      )
-      state = states.get(key)!
-    }
-    bytes ??= definition.codec.encode({
+    const bytes = definition.codec.encode({
       kind: definition.kind,
       schemaVersion: definition.schemaVersion,
       revision: state.revision,
@@ -366,20 +337,19 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
     restore: (key, definition, restored) =>
       serial(key, async () => {
         // Scenario A: the current document loads; it becomes a backup, so the restore can be undone. A project
-        // whose journal holds saves (or does not start from project.json: a reset left to do) is compacted first,
-        // so a crash or a failed journal reset after the restored snapshot is in place leaves a journal with
-        // nothing in it to misplace.
+        // whose journal holds saves is compacted first, so a crash after the restored snapshot is in place leaves
+        // a journal with nothing in it to misplace.
         // Scenario B: it is damaged; `base` keeps copies in quarantine. Scenario C: it cannot be read; nothing changes.
         const update = (next: DocState) => states.set(key, next)
         if ((await base(key, definition, RESTORE_REPLACES)) !== null) {
-          if (definition.layout === 'snapshot+journal' && !startsJournal(states.get(key)!)) {
+          if (key === 'project' && states.get(key)!.records > 1) {
             const state = states.get(key)!
-            await writeCompacted(stateCtx, key, definition, state, state, 'rewrite', update)
+            await writeCompacted(restoreCtx, key, definition, state, state, 'rewrite', update)
           }
           await takeBackup(key, definition, states.get(key)!, 'restore')
         }
         const input = { data: restored.data, revision: restored.revision, savedAt: restored.savedAt }
-        await writeCompacted(stateCtx, key, definition, states.get(key) ?? null, input, 'rewrite', update)
+        await writeCompacted(restoreCtx, key, definition, states.get(key) ?? null, input, 'rewrite', update)
       }),
 
     quarantine: (key, reason) =>
@@ -400,17 +370,6 @@ export function createJournalStore(options: JournalStoreOptions): JournalStore {
         return result
       }),
   }
-}
-
-/** True when `project.json` holds `state` and the journal starts from it with nothing after its header. */
-function startsJournal(state: DocState): boolean {
-  return (
-    state.repair.kind === 'none' &&
-    state.records <= 1 &&
-    state.base !== null &&
-    state.base.revision === state.revision &&
-    state.base.savedAt === state.savedAt
-  )
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -109,8 +109,7 @@ async function keepCurrent(
 /**
  * Writes the whole document: a compacted log, or `project.json` and a fresh journal. `update` receives the new
  * state as soon as it is on disk (for the project, once after the snapshot and again after the journal reset, so a
- * failed reset still leaves the store knowing the snapshot changed). `written` receives the bytes of `project.json`
- * once the journal was reset to start from them (a backup of the project reuses them instead of encoding again).
+ * failed reset still leaves the store knowing the snapshot changed).
  */
 export async function writeCompacted(
   ctx: WriteContext,
@@ -121,7 +120,6 @@ export async function writeCompacted(
   reason: CompactReason,
   update: (state: DocState) => void,
   signal?: AbortSignal,
-  written?: (snapshot: Uint8Array) => void,
 ): Promise<number> {
   const { storage } = ctx
   const path = documentPath(key)
@@ -181,7 +179,6 @@ export async function writeCompacted(
     throw toSaveflowError(error)
   })
   update({ ...next, end: header.length, records: 1, repair: { kind: 'none' } })
-  written?.(snapshot)
   if (reason !== 'rewrite')
     ctx.emit({ type: 'compacted', key, bytes: snapshot.length + header.length, reason })
   return snapshot.length + header.length

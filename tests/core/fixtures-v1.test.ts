@@ -104,8 +104,6 @@ describe('fixture workspace v1', () => {
 })
 
 const JOURNALED = join(__dirname, '../fixtures/v1/journaled')
-/** Five minutes after the newest backups in `journaled/`. */
-const SOON_AFTER_JOURNALED = Date.parse('2026-01-12T09:45:00.000Z')
 const journaledExpected = JSON.parse(
   readFileSync(join(__dirname, '../fixtures/v1/expected-journaled.json'), 'utf8'),
 ) as {
@@ -254,8 +252,13 @@ describe('fixture workspace v1, journaled layouts (journal format 1, log format 
     expect(storage.files()).toEqual(filesUnder(JOURNALED))
   })
 
-  /** The saves after the fixture's revision 7. */
-  function nextSaves() {
+  it('loads from a real folder and appends the next save after the old records', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'saveflow-v1-journaled-'))
+    temps.push(root)
+    cpSync(JOURNALED, root, { recursive: true })
+    const repo = createRepository({ storage: createFsStorage(root), now: () => NOW })
+    await expectJournaledLoads(repo)
+
     const project = journaledExpected.project['7']!
     const nextProject: ProjectData = {
       ...project,
@@ -269,18 +272,6 @@ describe('fixture workspace v1, journaled layouts (journal format 1, log format 
       ...chat,
       messages: [...chat.messages, { id: 'm5', role: 'user', content: 'Thanks', createdAt: chat.updatedAt }],
     }
-    return { nextProject, nextChat }
-  }
-
-  it('loads from a real folder and appends the next save after the old records', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'saveflow-v1-journaled-'))
-    temps.push(root)
-    cpSync(JOURNALED, root, { recursive: true })
-    // Five minutes after the fixture's newest backups (09:40): no backup is due, so nothing is compacted.
-    const repo = createRepository({ storage: createFsStorage(root), now: () => SOON_AFTER_JOURNALED })
-    await expectJournaledLoads(repo)
-
-    const { nextProject, nextChat } = nextSaves()
     await repo.save('project', nextProject, 8)
     await repo.save('conversation/c2', nextChat, 8)
 
@@ -294,38 +285,6 @@ describe('fixture workspace v1, journaled layouts (journal format 1, log format 
     const fresh = createRepository({ storage: createFsStorage(root), now: () => NOW })
     expect(await fresh.load('project')).toMatchObject({ ok: true, revision: 8, data: nextProject })
     expect(await fresh.load('conversation/c2')).toMatchObject({ ok: true, revision: 8, data: nextChat })
-  })
-
-  it('folds the old journal into project.json when a save takes a backup, and the backup is that snapshot', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'saveflow-v1-journaled-'))
-    temps.push(root)
-    cpSync(JOURNALED, root, { recursive: true })
-    // Fifty minutes after the fixture's newest backups: the next save takes one.
-    const later = Date.parse('2026-01-12T10:30:00.000Z')
-    const repo = createRepository({ storage: createFsStorage(root), now: () => later })
-    const { nextProject } = nextSaves()
-    await repo.save('project', nextProject, 8)
-
-    // The backup of revision 7 is project.json byte for byte, and the journal starts from it, then holds save 8.
-    const backups = await repo.listBackups('project')
-    expect(backups.map((backup) => backup.revision)).toEqual([7, 4, 1])
-    const snapshot = readFileSync(join(root, 'project.json'))
-    expect(readFileSync(join(root, backups[0]!.path)).equals(snapshot)).toBe(true)
-    const checksum = JSON.parse(snapshot.toString('utf8')).checksum
-    const journal = readFileSync(join(root, 'project.journal.jsonl'), 'utf8').trimEnd().split('\n')
-    expect(JSON.parse(journal[0]!).rec).toMatchObject({ op: 'journal', base: 7, snapshot: checksum })
-    // Only save 8 follows the header (the fixture's journal held 21 records).
-    expect(journal.length).toBeLessThan(21)
-    expect(journal.slice(1).join('\n')).toContain('Search everywhere')
-    const fresh = createRepository({ storage: createFsStorage(root), now: () => later })
-    expect(await fresh.load('project')).toMatchObject({
-      ok: true,
-      revision: 8,
-      data: nextProject,
-      journal: { records: journal.length },
-    })
-    // The old journal was the state on disk, now in project.json: nothing of it went to quarantine.
-    expect(existsSync(join(root, '.saveflow/quarantine'))).toBe(false)
   })
 
   it('is never changed by the tests', () => {

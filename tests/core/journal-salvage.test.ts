@@ -63,60 +63,6 @@ describe('journal salvage', () => {
     expect(await storage.listTempFiles()).toEqual([])
   })
 
-  it('a manual backup starts the journal afresh: the saves after it are replayed on it', async () => {
-    const storage = createMemoryStorage()
-    const writer = createRepository({ storage, config })
-    for (let revision = 1; revision <= 3; revision++)
-      await writer.save('project', project(revision), revision)
-    const manual = await writer.backupNow('project')
-    expect(manual).toMatchObject({ revision: 3 })
-    // The backup is project.json byte for byte, and the journal names it as its base.
-    expect(storage.readText(manual!.path)).toBe(storage.readText('project.json'))
-    for (let revision = 4; revision <= 5; revision++)
-      await writer.save('project', project(revision), revision)
-    await damageSnapshot(storage)
-    const { clock, session } = open(storage)
-
-    const opened = ready(await session.open('project'))
-
-    expect(opened).toMatchObject({ source: 'backup', data: project(5), savedRevision: 5 })
-    expect(opened.recovery).toMatchObject({ restoredFrom: { revision: 3 }, replayedTo: 5 })
-    session.change('project', project(6))
-    await clock.advance(150)
-    expect(await createRepository({ storage, config }).load('project')).toMatchObject({
-      ok: true,
-      revision: 6,
-      data: project(6),
-    })
-  })
-
-  it('an interval backup starts the journal afresh: the saves after it are replayed on it', async () => {
-    const storage = createMemoryStorage()
-    const time = { now: Date.parse('2026-01-15T10:00:00.000Z') }
-    const writer = createRepository({ storage, now: () => time.now, config })
-    for (let revision = 1; revision <= 5; revision++) {
-      // An interval passes before the save of revision 4: it backs up revision 3, the state it replaces.
-      if (revision === 4) time.now += config.backupInterval
-      await writer.save('project', project(revision), revision)
-      time.now += 1000
-    }
-    const backups = await writer.listBackups('project')
-    expect(backups.map((backup) => backup.revision)).toEqual([3, 1])
-    expect(storage.readText(backups[0]!.path)).toBe(storage.readText('project.json'))
-    await damageSnapshot(storage)
-    const { session } = open(storage)
-
-    const opened = ready(await session.open('project'))
-
-    expect(opened).toMatchObject({ source: 'backup', data: project(5), savedRevision: 5 })
-    expect(opened.recovery).toMatchObject({ restoredFrom: { revision: 3 }, replayedTo: 5 })
-    expect(await createRepository({ storage, config }).load('project')).toMatchObject({
-      ok: true,
-      revision: 5,
-      data: project(5),
-    })
-  })
-
   it('opens the backup as it is when the journal starts from another snapshot', async () => {
     const storage = createMemoryStorage()
     const writer = createRepository({ storage, config })

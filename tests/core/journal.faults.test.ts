@@ -61,21 +61,11 @@ interface Scenario {
   /** Revisions the document may load as after the act failed, and the one after it succeeded. */
   afterFailure: number[]
   afterSuccess: number
-  /** A failure of call `index` (every later call like it too, when `persistent`) is reported as an event while the act succeeds. */
-  tolerated: (index: number, calls: readonly FaultyCall[], persistent: boolean) => boolean
+  /** A failure of call `index` is reported as an event while the act succeeds. */
+  tolerated: (index: number, calls: readonly FaultyCall[]) => boolean
 }
 
 const inBackups = (call: FaultyCall) => call.path.startsWith('.saveflow/backups')
-/**
- * A call of the compaction a project backup starts with (`project.json` rewritten, the journal started afresh from
- * it), before the backup file is written: its failure fails the backup, and the save goes on. A persistent fault
- * there meets the save's own write again (it rewrites or resets the same files), except the copy of the whole
- * journal to quarantine, which only the compaction makes.
- */
-const inBackupCompaction = (index: number, calls: readonly FaultyCall[], persistent: boolean) => {
-  const backup = calls.findIndex((c) => c.op === 'writeAtomic' && inBackups(c))
-  return index < backup && !inBackups(calls[index]!) && (!persistent || calls[index]!.op === 'linkOrCopy')
-}
 
 const SCENARIOS: Scenario[] = [
   {
@@ -83,11 +73,8 @@ const SCENARIOS: Scenario[] = [
     act: (repo, doc) => repo.save(doc.key, doc.at(4), 4),
     afterFailure: [3],
     afterSuccess: 4,
-    // Taking and pruning the backup may fail: the user's newest data matters more than an old copy. A project
-    // backup starts with a compaction: a persistent fault of its writes fails the save that rewrites them after it.
-    tolerated: (index, calls, persistent) =>
-      calls[index]!.op !== 'append' &&
-      (inBackups(calls[index]!) || inBackupCompaction(index, calls, persistent)),
+    // Taking and pruning the backup may fail: the user's newest data matters more than an old copy.
+    tolerated: (index, calls) => calls[index]!.op !== 'append',
   },
   {
     name: 'compaction on demand',
@@ -122,9 +109,7 @@ const SCENARIOS: Scenario[] = [
     act: (repo, doc) => repo.save(doc.key, doc.at(4), 4),
     afterFailure: [3],
     afterSuccess: 4,
-    // The project's backup compacts first, which cuts the torn tail off with the rest of the journal.
-    tolerated: (index, calls, persistent) =>
-      inBackups(calls[index]!) || inBackupCompaction(index, calls, persistent),
+    tolerated: (index, calls) => inBackups(calls[index]!),
   },
 ]
 
@@ -193,7 +178,7 @@ describe.each(JOURNALED)('journaled %s under injected faults', (_, doc) => {
               storage.calls.some((c) => c.fault === code),
               label,
             ).toBe(true)
-            if (scenario.tolerated(index, calls, persistent)) {
+            if (scenario.tolerated(index, calls)) {
               expect(outcome, label).toBeNull()
               const failed = events.find((event) => event.type === 'backup.failed')
               expect(failed?.type === 'backup.failed' && failed.error.code, label).toBe(mapped)

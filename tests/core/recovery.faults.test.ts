@@ -42,7 +42,7 @@ const docOf = (key: string) => CRASH_DOCS.find(([, doc]) => doc.key === key)![1]
 /** A damaged primary to recover, and the newest revision recovery can reach. */
 interface Scenario {
   doc: CrashDoc
-  /** Compact the project after this revision's save: its journal then starts at that revision, not a backup. */
+  /** Compact the project after this revision's save: its journal then starts at the newest backup. */
   compactAfter?: number
   /** The revision a recovery without faults opens. */
   newest: number
@@ -50,14 +50,12 @@ interface Scenario {
 
 const SCENARIOS: [string, Scenario][] = [
   ['settings (snapshot)', { doc: docOf('settings'), newest: 2 }],
-  // Every backup starts the journal afresh: it starts at the newest backup, and its save of revision 3 is replayed
-  // on it (journal-salvage.ts).
-  ['project (snapshot + journal)', { doc: docOf('project'), newest: 3 }],
-  // Compacted after the newest backup, the journal starts at revision 3, which is not a backup: the newest backup
-  // opens as it is.
+  // The journal starts at revision 0, which is not the backup opened: the newest backup opens as it is.
+  ['project (snapshot + journal)', { doc: docOf('project'), newest: 2 }],
+  // The journal starts at the newest backup: its save of revision 3 is replayed on it (journal-salvage.ts).
   [
-    'project, its journal starting after the newest backup',
-    { doc: docOf('project'), compactAfter: 3, newest: 2 },
+    'project, its journal starting at the newest backup',
+    { doc: docOf('project'), compactAfter: 2, newest: 3 },
   ],
   ['conversation (log)', { doc: docOf('conversation/c1'), newest: 2 }],
 ]

@@ -141,7 +141,6 @@ describe('repository: recovery across simulated crashes', () => {
       storage.clearLog()
       const first = await recoverDocument(open(storage, clock), 'project')
       expect(first).toMatchObject({ outcome: 'restored', revision: 2 })
-      const seen = new Set<number>()
       for (let n = 0; n <= storage.log.length; n++) {
         const crashed = storage.crashAfter(n, crash)
         const label = `recovery cut after step ${n}`
@@ -150,16 +149,9 @@ describe('repository: recovery across simulated crashes', () => {
         const again = await recoverDocument(reopened, 'project')
         // Either the recovery had finished, or it runs again from the damaged file: never a missing document.
         expect(again.outcome === 'loaded' || again.outcome === 'restored', label).toBe(true)
-        const revision = again.outcome === 'loaded' || again.outcome === 'restored' ? again.revision : -1
-        // The backup restored is revision 2, the snapshot the journal starts from (every backup starts it afresh).
-        // A cut after the restored snapshot landed and before the journal was reset leaves that journal beside
-        // its own base: it loads, with the acknowledged save of revision 3 on it.
-        expect([2, 3], label).toContain(revision)
-        if (revision === 3) expect(again.outcome, label).toBe('loaded')
         expect(again.outcome !== 'needs-user' && again.outcome !== 'failed' && again.data, label).toEqual(
-          project.at(revision),
+          project.at(2),
         )
-        seen.add(revision)
         // Nothing the user wrote is gone: the damaged snapshot is in quarantine (and maybe still in place
         // before), and so is the journal that went with it.
         const damaged = await reopened.listQuarantine()
@@ -171,7 +163,6 @@ describe('repository: recovery across simulated crashes', () => {
         }
         expect(await crashed.listTempFiles(), label).toEqual([])
       }
-      expect([...seen].sort()).toEqual([2, 3])
     },
   )
 })

@@ -105,30 +105,20 @@ describe('workspace session across simulated crashes', () => {
     const storage = await savedProjects(3)
     const damaged = '{"format":1,"kind":"project","schemaVersion":1,"revi'
     await storage.writeAtomic('project.json', damaged)
-    const journal = storage.readText('project.journal.jsonl')!
     storage.clearLog()
     const { session } = sessionOn(storage)
     const opened = await session.open('project')
-    // The journal starts at the newest backup (revision 2): its save of revision 3 is replayed on it.
-    expect(opened).toMatchObject({ status: 'ready', source: 'backup', savedRevision: 3 })
+    expect(opened).toMatchObject({ status: 'ready', source: 'backup', savedRevision: 2 })
 
-    const seen = new Set<number>()
     for (let n = 0; n <= storage.log.length; n++) {
       const label = `cut after step ${n} (${storage.log[n - 1]?.step ?? 'start'} ${storage.log[n - 1]?.path ?? ''})`
       const crashed = storage.crashAfter(n, crash)
-      // project.json in quarantine, the restore not landed: the reopen finds the primary absent and recovers
-      // again, from the backup alone (a journal is only replayed by the repository that moved its snapshot away:
-      // an older one could bring back edits a restore discarded). Revision 3 is then kept, never deleted.
-      const primaryGone = crashed.readText('project.json') === undefined
       const loaded = await reopen(crashed, label)
       // The newest good data, whichever step the cut hit; the damaged bytes are kept in quarantine.
-      expect(loaded.savedRevision, label).toBe(primaryGone ? 2 : 3)
-      seen.add(loaded.savedRevision)
+      expect(loaded.savedRevision, label).toBe(2)
       const repo = createRepository({ storage: crashed })
       const kept = await Promise.all((await repo.listQuarantine()).map((path) => crashed.readText(path)))
       expect(kept, label).toContain(damaged)
-      expect(kept, label).toContain(journal)
     }
-    expect(seen.has(3)).toBe(true)
   })
 })

@@ -177,9 +177,8 @@ describe('createWorkspaceSession', () => {
   describe('recovery', () => {
     it('opens from the newest good backup when the primary is damaged, and reports it', async () => {
       const storage = await savedProjects(3)
-      // project.json holds revision 2 (the save of revision 3 took a backup of it, and started the journal there),
-      // its journal revision 3: the journal replays on that backup.
-      const damaged = storage.readText('project.json')!.replace('revision 2', 'revision X')
+      // project.json holds revision 1 and its journal revisions 2 and 3: without the snapshot nothing replays.
+      const damaged = storage.readText('project.json')!.replace('revision 1', 'revision X')
       expect(damaged).not.toBe(storage.readText('project.json'))
       await storage.writeAtomic('project.json', damaged)
       const journal = storage.readText('project.journal.jsonl')
@@ -187,11 +186,10 @@ describe('createWorkspaceSession', () => {
 
       const opened = ready(await session.open('project'))
 
-      expect(opened).toMatchObject({ source: 'backup', data: project(3), savedRevision: 3 })
+      expect(opened).toMatchObject({ source: 'backup', data: project(2), savedRevision: 2 })
       expect(opened.recovery).toMatchObject({
         problem: { code: 'corrupt', details: { reason: 'checksum-mismatch' } },
         restoredFrom: { revision: 2 },
-        replayedTo: 3,
         needsUser: false,
       })
       const quarantined = opened.recovery!.quarantinedTo!

@@ -606,7 +606,7 @@ describe('the saveflow CLI on folders the app wrote', () => {
     expect(piped.output).toBe('')
   })
 
-  it('a bit flipped in project.json: verify exits 1, repair restores the newest backup with the journal replayed on it and keeps the damaged file, the app opens it', async () => {
+  it('a bit flipped in project.json: verify exits 1, repair restores the newest backup and keeps the damaged file, the app opens it', async () => {
     const written = await writtenWorkspace()
     const dir = await copyWorkspace(written.dir)
     const damaged = await flipByte(nodePath.join(dir, 'project.json'), 'Sample project')
@@ -638,16 +638,10 @@ describe('the saveflow CLI on folders the app wrote', () => {
     expect(repair.report.after).toMatchObject({ result: 'healthy', exitCode: 0 })
     expect(await filesLost(before, dir)).toEqual([])
 
-    // "Back up now" started the journal afresh: the backup is the snapshot the journal starts from, so the last
-    // edit, made after it and held only by the journal, is replayed on it: no acknowledged save is lost.
-    const backupRevision = Number(/-r(\d+)/.exec(written.projectBackups[0]!)![1])
-    expect(restored.revision).toBeGreaterThan(backupRevision)
-    const project = await readDocument<ProjectData>(dir, 'project')
-    expect(project.tree.find((node) => node.id === written.nodeId)?.description).toBe(LATEST_DESCRIPTION)
-
     const again = await runCli(['verify', dir])
     expect(again.code, again.output).toBe(0)
-    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
+    // The backup was taken after the chat and before the last edit: that edit is in the quarantined journal.
+    await expectAppShows(dir, { description: FIRST_DESCRIPTION, messages: bothMessages() })
   })
 
   it('torn tails on a chat log and on the project journal, and a temp file a crash left: verify exits 1, repair cuts them off and loses no acknowledged save', async () => {
@@ -714,7 +708,7 @@ describe('the saveflow CLI on folders the app wrote', () => {
     await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
   })
 
-  it('project.json and its newest backup damaged: repair restores the older backup as it is (the journal starts at the damaged one) and keeps every file', async () => {
+  it('project.json and its newest backup damaged: repair replays the journal on the backup it starts from, as the app does on open, and loses no acknowledged save', async () => {
     const written = await writtenWorkspace()
     const dir = await copyWorkspace(written.dir)
     const [newest, base] = written.projectBackups
@@ -729,36 +723,23 @@ describe('the saveflow CLI on folders the app wrote', () => {
       ['backup-corrupt', 'repairable'],
     ])
 
-    // "Back up now" started the journal afresh: the newest backup, now damaged, is the snapshot it starts from. On
-    // the older backup nothing of the journal applies (its patches were diffed against another state): that backup
-    // opens as it is, and the journal, the damaged snapshot and the damaged backup are kept in quarantine.
-    const journal = await readFile(nodePath.join(dir, 'project.journal.jsonl'))
+    // The older backup is the snapshot the journal starts from: with the journal replayed on it, every save is back,
+    // the edit made after "Back up now" included (the newest backup, had it verified, would not have held that one).
     const repair = await runCliJson<RepairReport>(['repair', dir])
     expect(repair.code).toBe(0)
     expect(repair.report.actions.map((action) => action.type)).toEqual(['backup-quarantined', 'restored'])
     const restored = repair.report.actions[1] as Extract<RepairAction, { type: 'restored' }>
     expect(restored).toMatchObject({ key: 'project', backup: base })
-    expect(restored.revision).toBe(Number(/-r(\d+)/.exec(base!)![1]))
     expect(await holds(dir, restored.quarantined!, damagedSnapshot)).toBe(true)
     const moved = repair.report.actions[0] as Extract<RepairAction, { type: 'backup-quarantined' }>
     expect(await holds(dir, moved.to, damagedBackup)).toBe(true)
     expect(await filesLost(before, dir)).toEqual([])
-    const quarantine = await readdir(nodePath.join(dir, '.saveflow/quarantine'), {
-      recursive: true,
-      withFileTypes: true,
-    })
-    const kept = await Promise.all(
-      quarantine
-        .filter((entry) => entry.isFile())
-        .map((entry) => readFile(nodePath.join(entry.parentPath, entry.name))),
-    )
-    expect(kept.some((bytes) => bytes.equals(journal))).toBe(true)
-    // The older backup was taken before the feature was added.
     const project = await readDocument<ProjectData>(dir, 'project')
-    expect(project.tree.find((node) => node.id === written.nodeId)).toBeUndefined()
+    expect(project.tree.find((node) => node.id === written.nodeId)?.description).toBe(LATEST_DESCRIPTION)
 
     const again = await runCli(['verify', dir])
     expect(again.code, again.output).toBe(0)
+    await expectAppShows(dir, { description: LATEST_DESCRIPTION, messages: bothMessages() })
   })
 
   it('a damaged backup: verify exits 1, repair moves it to quarantine and leaves the document and the other backup alone', async () => {

@@ -263,6 +263,7 @@ describe('rpc server: calls over HTTP', () => {
     const faults: FaultRule[] = [{ ...c.fault, delayMs: 600_000 }]
     const { port, events, faulty, repository } = await populated({ faults })
     await repository.save('settings', sampleSettings('light'), 1)
+    const before = c.files.map((path) => readFileSync(join(root, path)))
     const held = () => faulty!.calls.filter((x) => x.op === c.fault.op && x.path === c.fault.path).length
     const req = request({
       host: '127.0.0.1',
@@ -274,15 +275,12 @@ describe('rpc server: calls over HTTP', () => {
     req.on('error', () => {})
     req.end(call('save', [c.key, c.data, 10]))
     await expect.poll(held).toBe(c.fault.skip + 1)
-    // The write is waiting on its delay, after the backup taken before it (for the project, after the compaction
-    // that backup starts with: project.json rewritten at revision 3, the journal started afresh from it).
-    const before = c.files.map((path) => readFileSync(join(root, path)))
-    // The caller gives up.
+    // The write is waiting on its delay; the caller gives up.
     req.destroy()
     await expect
       .poll(() => events.find((event) => event.type === 'rpc.call'))
       .toEqual({ type: 'rpc.call', op: 'save', ok: false, code: 'aborted' })
-    // The backup taken before the write may stay; nothing of the aborted write lands and no temp file is left.
+    // The backup taken before the write may stay; the files themselves are untouched and no temp file is left.
     expect(c.files.map((path) => readFileSync(join(root, path)))).toEqual(before)
     expect(Object.keys(folderState()).filter((path) => /\.jsonl?\.\d+$/.test(path))).toEqual([])
     expect(await repository.load(c.key)).toMatchObject({ ok: true, revision: c.revisionBefore })

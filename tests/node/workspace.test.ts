@@ -214,10 +214,10 @@ describe('openWorkspace', () => {
     )
 
     it('opens from the good backup when the primary is damaged, and never overwrites the damaged file', async () => {
-      // Backups of revisions 1 and 2; project.json holds revision 2 (its backup started the journal afresh) and its
-      // journal revision 3: the journal replays on backup 2.
+      // Backups of revisions 1 and 2; project.json holds revision 1 and its journal revisions 2 and 3: without the
+      // snapshot nothing replays.
       await saveProjects(3)
-      const damaged = (await file('project.json')).toString().replace('revision 2', 'revision X')
+      const damaged = (await file('project.json')).toString().replace('revision 1', 'revision X')
       expect(damaged).not.toBe((await file('project.json')).toString())
       await writeFile(join(dir, 'project.json'), damaged)
 
@@ -226,19 +226,18 @@ describe('openWorkspace', () => {
       workspace.session.change('project', project(4))
       await workspace.session.flush('project')
 
-      expect(opened).toMatchObject({ source: 'backup', data: project(3), savedRevision: 3 })
+      expect(opened).toMatchObject({ source: 'backup', data: project(2), savedRevision: 2 })
       expect(opened.recovery).toMatchObject({
         problem: { code: 'corrupt', details: { reason: 'checksum-mismatch' } },
         restoredFrom: { revision: 2 },
-        replayedTo: 3,
         needsUser: false,
       })
       expect(opened.recovery!.quarantinedTo).toMatch(
         /^\.saveflow\/quarantine\/project\..*checksum-mismatch\.json$/,
       )
       expect((await file(opened.recovery!.quarantinedTo!)).toString()).toBe(damaged)
-      // The edit is saved above the recovered revision 3.
-      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 4, data: project(4) })
+      // The edit is saved above the restored revision 2.
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 3, data: project(4) })
     })
 
     it('asks the user when the primary and every backup are damaged; a bad pick asks again, starting empty works', async () => {
@@ -292,11 +291,9 @@ describe('openWorkspace', () => {
 
       const picked = ready(await asked.chooseBackup(asked.backups[0]!.id))
 
-      // Backup 2 is the snapshot the journal starts from: the journal's revision 3 is replayed on it and written.
-      expect(picked).toMatchObject({ source: 'backup', data: project(3) })
-      expect(picked.recovery).toMatchObject({ restoredFrom: { revision: 2 }, replayedTo: 3 })
-      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 3 })
-      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 3, data: project(3) })
+      expect(picked).toMatchObject({ source: 'backup', data: project(2) })
+      expect(JSON.parse((await file('project.json')).toString())).toMatchObject({ revision: 2 })
+      expect(await loadFromDisk('project')).toMatchObject({ ok: true, revision: 2, data: project(2) })
       const quarantined = await filesUnder('.saveflow/quarantine')
       expect(quarantined).toEqual([asked.recovery.quarantinedTo, expect.stringMatching(QUARANTINED_JOURNAL)])
       expect((await file(quarantined[0]!)).length).toBe(0)

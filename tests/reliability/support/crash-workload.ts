@@ -111,14 +111,12 @@ export async function startOf(start: Start) {
     await save('conversation/c1', conversationAt(1))
     files = storage.files()
     if (start === 'corrupt') {
-      // project.json was damaged later (a bad sector). Recovery must come back with at least the newest backup,
-      // revision 2, the snapshot the journal starts from (a backup starts it afresh): with the journal replayed on
-      // it, revision 3. A cut after project.json went to quarantine and before the restore landed leaves the
-      // reopen the backup alone (the journal is kept), so the floor is revision 2; revision 3 stays a saved version.
+      // The newest save was damaged later (a bad sector): recovery must come back with the newest backup, revision 2.
       const bad = files['project.json']!.slice(0, Math.floor(files['project.json']!.length / 2))
       files['project.json'] = bad
       damaged.push(bad)
-      acked.project = versions.project.length - 2
+      versions.project.pop()
+      acked.project = versions.project.length - 1
     }
   }
   const built = { files, versions, acked, damaged }
