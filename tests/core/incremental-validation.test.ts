@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { checkChange } from '../../src/core/change-check'
+import { createDocumentValidator } from '../../src/core/document-validator'
 import { DOCUMENTS } from '../../src/core/documents'
 import { createRepository, type RepositoryEvent, type RepositoryOptions } from '../../src/core/repository'
 import {
@@ -176,6 +177,21 @@ describe('incremental validation of the project', () => {
     await repo.save('project', extra, 2)
     const loaded = await repo.load('project')
     expect(loaded.ok && loaded.data.tree[4]).not.toHaveProperty('note')
+  })
+
+  it('keeps only the newest change, so older versions of the document can be collected', () => {
+    const validator = createDocumentValidator((key) => DOCUMENTS[key as 'project'])
+    const v1 = sampleProject(10)
+    validator.trust('project', v1)
+    const v2 = editNode(v1, 2, { title: 'two' })
+    const v3 = editNode(v2, 3, { title: 'three' })
+
+    expect(validator.validate('project', v2)).toBe(v2)
+    expect(validator.validate('project', v3)).toBe(v3)
+
+    expect(validator.changeOf(v3)).toMatchObject({ base: v2 })
+    // v2's own change would hold v1, and v1 the version before it: a chain that keeps every version alive.
+    expect(validator.changeOf(v2)).toBeUndefined()
   })
 
   it('refuses a field the schema does not know under strict validation, and writes nothing', async () => {
