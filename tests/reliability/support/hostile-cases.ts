@@ -1,7 +1,7 @@
 import fc from 'fast-check'
+import { concat } from '../../core/support/bytes'
 import {
   bytesOf,
-  concat,
   envelope,
   type Fixture,
   type HostileCase,

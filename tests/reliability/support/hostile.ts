@@ -5,6 +5,7 @@ import { createRepository } from '../../../src/core/repository'
 import type { StorageBackend } from '../../../src/core/storage'
 import { createWorkspaceSession, type OpenResult } from '../../../src/core/workspace-session'
 import { createMemoryStorage } from '../../../src/testing'
+import { concat } from '../../core/support/bytes'
 import { TestClock } from '../../machines/harness'
 import { config, T0 } from './crash-workload'
 import { conversationAt, projectAt, sameData, settingsAt } from './documents'
@@ -457,14 +458,4 @@ export function recordLine(recText: string): Uint8Array {
   const body = encoder.encode(recText)
   const crc = crc32(body).toString(16).padStart(8, '0')
   return concat(encoder.encode(`{"len":${body.length},"crc":"${crc}","rec":`), body, encoder.encode('}\n'))
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0))
-  let at = 0
-  for (const part of parts) {
-    out.set(part, at)
-    at += part.length
-  }
-  return out
 }
