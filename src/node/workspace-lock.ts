@@ -165,6 +165,15 @@ function sameFile(a: { dev: bigint; ino: bigint }, b: { dev: bigint; ino: bigint
   return a.dev === b.dev && a.ino === b.ino
 }
 
+/**
+ * The very lock file that was judged stale. Device and inode alone are not enough: once a takeover removed the stale
+ * file, its inode number is free, and the winner's new lock may get it at once; an opener that judged the old file
+ * stale would then move a live lock aside (two writers). Its holder's token and its mtime tell them apart.
+ */
+function sameLock(a: SeenLock, b: SeenLock): boolean {
+  return sameFile(a, b) && a.mtimeMs === b.mtimeMs && (a.holder?.token ?? null) === (b.holder?.token ?? null)
+}
+
 function parseHolder(text: string): LockHolder | null {
   try {
     const value = JSON.parse(text) as Partial<LockHolder> | null
@@ -229,7 +238,7 @@ async function takeOver(
   }
   try {
     const current = await inspect(path)
-    if (current === null || !sameFile(current, stale)) return // it changed since we judged it: judge it again
+    if (current === null || !sameLock(current, stale)) return // it changed since we judged it: judge it again
     const aside = join(folder, `lock.stale-${randomUUID()}`)
     try {
       await fs.rename(path, aside)
@@ -237,8 +246,8 @@ async function takeOver(
       if (codeOf(error) === 'ENOENT') return
       throw toSaveflowError(error)
     }
-    const moved = await fs.stat(aside, { bigint: true })
-    if (!sameFile(moved, stale)) {
+    const moved = await inspect(aside)
+    if (moved === null || !sameLock(moved, stale)) {
       // Between our look and our rename the stale file was replaced by a live lock: put that one back. If the path
       // was taken again meanwhile, that holder's heartbeat finds its file gone and reports the lock lost.
       await fs.link(aside, path).catch(() => undefined)
