@@ -3,6 +3,8 @@
  * Components read statuses from the coordinator's actor with `@xstate/react`'s `useSelector` and the selectors of
  * `save-selectors.ts`, and hear events from the coordinator (`on`); they never import the machines.
  */
+export type { ListedBackup } from './backup-info'
+export { backupInfoFromRead } from './backup-info'
 export type { UiClock } from './clock'
 export { systemUiClock, uiClockFrom } from './clock'
 export type { BackupsState } from './hooks'

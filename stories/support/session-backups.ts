@@ -2,7 +2,7 @@ import { toSaveflowError } from '../../src/core/errors'
 import type { Repository } from '../../src/core/repository'
 import type { Conversation, ProjectData } from '../../src/core/schemas'
 import type { WorkspaceSession } from '../../src/core/workspace-session'
-import type { BackupInfo, BackupsAdapter } from '../../src/react/index'
+import { type BackupsAdapter, backupInfoFromRead } from '../../src/react/index'
 
 /**
  * The React components' backup operations over the story's session and repository, as the workspace app adapts
@@ -24,26 +24,7 @@ export function createSessionBackups(session: WorkspaceSession, repository: Repo
       calls.push(`list ${key}`)
       const backups = await repository.listBackups(key)
       return Promise.all(
-        backups.map(async (backup): Promise<BackupInfo> => {
-          const read = await repository.readBackup(key, backup)
-          if (!read.ok) {
-            const stat = await repository.storage.stat(backup.path)
-            return {
-              id: backup.name,
-              savedAt: backup.takenAt,
-              revision: backup.revision,
-              bytes: stat?.size ?? null,
-              damaged: true,
-            }
-          }
-          const savedAt = Date.parse(read.savedAt)
-          return {
-            id: backup.name,
-            savedAt: Number.isNaN(savedAt) ? backup.takenAt : savedAt,
-            revision: read.revision,
-            bytes: read.size,
-          }
-        }),
+        backups.map(async (backup) => backupInfoFromRead(backup, await repository.readBackup(key, backup))),
       )
     },
     async preview(key, id) {

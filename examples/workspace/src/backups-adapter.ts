@@ -5,7 +5,7 @@ import {
   toSaveflowError,
   type WorkspaceSession,
 } from 'saveflow'
-import type { BackupInfo, BackupsAdapter } from 'saveflow/react'
+import { type BackupsAdapter, backupInfoFromRead } from 'saveflow/react'
 
 /**
  * The React components' backup operations over the page's session and rpc client. Listing also reads each backup
@@ -17,27 +17,7 @@ export function createBackupsAdapter(client: RpcClient, session: WorkspaceSessio
     async list(key) {
       const backups = await client.listBackups(key)
       return Promise.all(
-        backups.map(async (backup): Promise<BackupInfo> => {
-          const read = await client.readBackup(key, backup.name)
-          if (!read.ok) {
-            // A damaged backup's error tells its size when its bytes were read; else it is not known (never "0 B").
-            const size = read.error.details?.size
-            return {
-              id: backup.name,
-              savedAt: backup.takenAt,
-              revision: backup.revision,
-              bytes: typeof size === 'number' ? size : null,
-              damaged: true,
-            }
-          }
-          const savedAt = Date.parse(read.savedAt)
-          return {
-            id: backup.name,
-            savedAt: Number.isNaN(savedAt) ? backup.takenAt : savedAt,
-            revision: read.revision,
-            bytes: read.size,
-          }
-        }),
+        backups.map(async (backup) => backupInfoFromRead(backup, await client.readBackup(key, backup.name))),
       )
     },
     async restore(key, id) {
